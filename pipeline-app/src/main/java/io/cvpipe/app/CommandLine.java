@@ -1,0 +1,68 @@
+package io.cvpipe.app;
+
+import io.cvpipe.common.Errors;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** {@code cvpipe <command> [--conf FILE] [--set key=value]... [-e QUERY | -f FILE] [--format table|csv]}. */
+record CommandLine(String command, Path conf, List<String> sets, Optional<String> query, Optional<Path> file,
+    String format) {
+
+  static final String USAGE = """
+      usage: cvpipe <command> [--conf FILE] [--set key=value]...
+
+      commands:
+        ingest   raw images into cvpipe.<dataset>.samples, classes, quarantine
+                 --set dataset=NAME --set ingest.source=PATH_OR_URI --set ingest.format=imagenet-folder
+        sql      run Spark SQL against the catalog:  -e "QUERY" | -f FILE.sql  [--format table|csv]
+                 ${key} in the text is replaced by the setting's value (e.g. --set dataset=demo)
+        demo     generate a small image dataset (with bad files), ingest it, print its statistics
+        help     this text
+
+      Settings: README.md, 'Configuration'. Exit codes: 0 success, 2 usage or configuration error, 1 job failure.
+      """;
+
+  static CommandLine parse(String[] args) {
+    if (args.length == 0) {
+      throw Errors.usage("no command given.\n" + USAGE);
+    }
+    String command = args[0];
+    Path conf = null;
+    List<String> sets = new ArrayList<>();
+    String query = null;
+    Path file = null;
+    String format = "table";
+    for (int i = 1; i < args.length; i++) {
+      String arg = args[i];
+      switch (arg) {
+        case "--conf" -> conf = Path.of(value(args, ++i, arg));
+        case "--set" -> sets.add(value(args, ++i, arg));
+        case "-e" -> query = value(args, ++i, arg);
+        case "-f" -> file = Path.of(value(args, ++i, arg));
+        case "--format" -> {
+          format = value(args, ++i, arg);
+          if (!format.equals("table") && !format.equals("csv")) {
+            throw Errors.usage("--format: unknown value '" + format + "'. Expected one of: table, csv");
+          }
+        }
+        default -> {
+          if (arg.startsWith("--set=")) {
+            sets.add(arg.substring("--set=".length()));
+          } else {
+            throw Errors.usage("unknown argument '" + arg + "'.\n" + USAGE);
+          }
+        }
+      }
+    }
+    return new CommandLine(command, conf, sets, Optional.ofNullable(query), Optional.ofNullable(file), format);
+  }
+
+  private static String value(String[] args, int i, String option) {
+    if (i >= args.length) {
+      throw Errors.usage(option + " needs a value.\n" + USAGE);
+    }
+    return args[i];
+  }
+}

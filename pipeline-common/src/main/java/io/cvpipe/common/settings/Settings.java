@@ -1,0 +1,233 @@
+package io.cvpipe.common.settings;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import io.cvpipe.common.Errors;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+/**
+ * Typed, validated reads over the merged configuration: {@code --set} overrides, then {@code -D} system
+ * properties, then the {@code --conf} file, then every module's {@code reference.conf}. Every failure names
+ * the key. Stages turn this into their own settings record once, at start-up.
+ */
+public final class Settings {
+
+  private final Config config;
+
+  private Settings(Config config) {
+    this.config = config;
+  }
+
+  public static Settings of(Config config) {
+    return new Settings(config.resolve());
+  }
+
+  /** Loads the configuration for a command line: {@code confFile} may be null, {@code sets} are "key=value". */
+  public static Settings load(Path confFile, List<String> sets) {
+    Config reference = ConfigFactory.defaultReference();
+    Config file = ConfigFactory.empty();
+    if (confFile != null) {
+      if (!Files.isRegularFile(confFile)) {
+        throw Errors.usage("--conf " + confFile + ": no such file. The shipped ones are in conf/ (local.conf, demo.conf, cluster.conf)");
+      }
+      try {
+        file = ConfigFactory.parseFile(confFile.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+      } catch (ConfigException e) {
+        throw Errors.usage("--conf " + confFile + ": " + e.getMessage());
+      }
+    }
+    Config overrides = ConfigFactory.empty();
+    for (String set : sets) {
+      int eq = set.indexOf('=');
+      if (eq <= 0) {
+        throw Errors.usage("--set " + set + ": expected key=value, e.g. --set dataset=imagenet");
+      }
+      String key = set.substring(0, eq).trim();
+      String value = set.substring(eq + 1).trim();
+      checkKnown(key, reference);
+      overrides = parseOverride(key, value).withFallback(overrides);
+    }
+    Config merged = overrides
+        .withFallback(ConfigFactory.systemProperties())
+        .withFallback(file)
+        .withFallback(reference);
+    try {
+      return new Settings(merged.resolve());
+    } catch (ConfigException e) {
+      throw Errors.usage("configuration: " + e.getMessage());
+    }
+  }
+
+  private static Config parseOverride(String key, String value) {
+    if (value.startsWith("[") || value.startsWith("{")) {
+      try {
+        return ConfigFactory.parseString(ConfigUtil.joinPath(ConfigUtil.splitPath(key)) + " = " + value);
+      } catch (ConfigException e) {
+        throw Errors.setting(key, "cannot parse '" + value + "' as a list or object: " + e.getMessage());
+      }
+    }
+    // plain values stay strings (paths like s3a://b/p are not HOCON); typed getters convert them
+    return ConfigFactory.empty().withValue(key, ConfigValueFactory.fromAnyRef(value, "--set " + key));
+  }
+
+  /** A typo in --set is a mistake the user should hear about before anything runs. */
+  private static void checkKnown(String key, Config reference) {
+    if (key.startsWith("spark.conf.") || key.startsWith("spark.conf\"")) {
+      return; // free-form Spark settings
+    }
+    List<String> path;
+    try {
+      path = ConfigUtil.splitPath(key);
+    } catch (ConfigException e) {
+      throw Errors.usage("--set " + key + ": not a valid key: " + e.getMessage());
+    }
+    if (reference.hasPathOrNull(key)) {
+      return;
+    }
+    String parent = path.size() > 1 ? ConfigUtil.joinPath(path.subList(0, path.size() - 1)) : null;
+    TreeSet<String> siblings = new TreeSet<>();
+    Config scope = parent == null ? reference : (reference.hasPath(parent) ? reference.getConfig(parent) : null);
+    if (scope != null) {
+      for (Map.Entry<String, ConfigValue> e : scope.root().entrySet()) {
+        siblings.add(parent == null ? e.getKey() : parent + "." + e.getKey());
+      }
+    }
+    String hint = scope == null || siblings.isEmpty()
+        ? "See README.md, 'Configuration', for every key."
+        : "Known keys here: " + String.join(", ", siblings);
+    throw Errors.usage("--set " + key + ": unknown setting. " + hint);
+  }
+
+  public Config config() {
+    return config;
+  }
+
+  public boolean has(String key) {
+    return config.hasPath(key) && !string0(key).isEmpty();
+  }
+
+  /** A required, non-empty string. */
+  public String string(String key, String example) {
+    if (!config.hasPath(key) || string0(key).isEmpty()) {
+      throw Errors.missingSetting(key, example);
+    }
+    return string0(key);
+  }
+
+  public String stringOr(String key, String fallback) {
+    return has(key) ? string0(key) : fallback;
+  }
+
+  public Optional<String> optionalString(String key) {
+    return has(key) ? Optional.of(string0(key)) : Optional.empty();
+  }
+
+  private String string0(String key) {
+    try {
+      return config.hasPathOrNull(key) && !config.getIsNull(key) ? config.getString(key).trim() : "";
+    } catch (ConfigException e) {
+      throw Errors.setting(key, "expected a string: " + e.getMessage(), e);
+    }
+  }
+
+  public int intIn(String key, int min, int max) {
+    int value;
+    try {
+      value = config.getInt(key);
+    } catch (ConfigException e) {
+      throw Errors.setting(key, "expected a whole number between " + min + " and " + max + ", got '" + raw(key) + "'", e);
+    }
+    if (value < min || value > max) {
+      throw Errors.setting(key, value + " is out of range. Allowed: " + min + " to " + max);
+    }
+    return value;
+  }
+
+  public long longAtLeast(String key, long min) {
+    long value;
+    try {
+      value = config.getLong(key);
+    } catch (ConfigException e) {
+      throw Errors.setting(key, "expected a whole number of at least " + min + ", got '" + raw(key) + "'", e);
+    }
+    if (value < min) {
+      throw Errors.setting(key, value + " is too small. It must be at least " + min);
+    }
+    return value;
+  }
+
+  /** A size such as 256MB or 1g. */
+  public long bytes(String key) {
+    try {
+      long value = config.getBytes(key);
+      if (value <= 0) {
+        throw Errors.setting(key, "must be a positive size such as 256MB, got '" + raw(key) + "'");
+      }
+      return value;
+    } catch (ConfigException e) {
+      throw Errors.setting(key, "expected a size such as 256MB, got '" + raw(key) + "'", e);
+    }
+  }
+
+  public Duration duration(String key) {
+    try {
+      return config.getDuration(key);
+    } catch (ConfigException e) {
+      throw Errors.setting(key, "expected a duration such as 5s or 2m, got '" + raw(key) + "'", e);
+    }
+  }
+
+  public boolean bool(String key) {
+    try {
+      return config.getBoolean(key);
+    } catch (ConfigException e) {
+      throw Errors.setting(key, "expected true or false, got '" + raw(key) + "'", e);
+    }
+  }
+
+  /** One of a fixed set of values, matched by each value's configuration name. */
+  public <E extends Enum<E>> E choice(String key, Class<E> type, Function<E, String> nameOf) {
+    String value = stringOr(key, "");
+    for (E e : type.getEnumConstants()) {
+      if (nameOf.apply(e).equals(value)) {
+        return e;
+      }
+    }
+    throw Errors.unknownValue(key, value, Arrays.stream(type.getEnumConstants()).map(nameOf).toList());
+  }
+
+  /** Free-form string map under {@code key}, flattened to dotted keys (for pass-through settings). */
+  public Map<String, String> stringMap(String key) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (!config.hasPath(key)) {
+      return out;
+    }
+    for (Map.Entry<String, ConfigValue> e : config.getConfig(key).entrySet()) {
+      String flat = String.join(".", ConfigUtil.splitPath(e.getKey()));
+      out.put(flat, String.valueOf(e.getValue().unwrapped()));
+    }
+    return out;
+  }
+
+  private String raw(String key) {
+    try {
+      return config.hasPathOrNull(key) && !config.getIsNull(key) ? String.valueOf(config.getValue(key).unwrapped()) : "";
+    } catch (ConfigException e) {
+      return "?";
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package io.cvpipe.common.table;
+
+import static org.apache.spark.sql.types.DataTypes.BinaryType;
+import static org.apache.spark.sql.types.DataTypes.BooleanType;
+import static org.apache.spark.sql.types.DataTypes.DoubleType;
+import static org.apache.spark.sql.types.DataTypes.IntegerType;
+import static org.apache.spark.sql.types.DataTypes.LongType;
+import static org.apache.spark.sql.types.DataTypes.StringType;
+import static org.apache.spark.sql.types.DataTypes.TimestampType;
+import static org.apache.spark.sql.types.DataTypes.createArrayType;
+
+import org.apache.spark.sql.types.Metadata;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/** The schemas of cvpipe's tables. README.md's "Tables" section documents each column. */
+public final class Schemas {
+
+  private Schemas() {}
+
+  /** One COCO object annotation; nested in a sample row and, flat, in the annotations table. */
+  public static final StructType ANNOTATION = new StructType(new StructField[] {
+      field("annotation_id", LongType, false, "COCO annotation id"),
+      field("category_id", IntegerType, false, "COCO category id"),
+      field("class_index", IntegerType, false, "0-based index of the category in sorted category-id order"),
+      field("bbox", createArrayType(DoubleType, false), false, "[x, y, width, height] in pixels"),
+      field("area", DoubleType, true, "segment area in pixels"),
+      field("iscrowd", BooleanType, false, "true for crowd regions (RLE segmentation)"),
+      field("polygons", createArrayType(createArrayType(DoubleType, false), false), true,
+          "polygon segmentation: each polygon [x1, y1, x2, y2, ...]"),
+      field("rle_size", createArrayType(IntegerType, false), true, "RLE segmentation [height, width]"),
+      field("rle_counts", createArrayType(IntegerType, false), true, "uncompressed RLE run lengths"),
+      field("rle_compressed", StringType, true, "compressed (LEB128-style string) RLE counts"),
+  });
+
+  public static final StructType SAMPLES = new StructType(new StructField[] {
+      field("sample_id", LongType, false, "stable id: first 8 bytes of SHA-256 of '<split>/<relative path>'"),
+      field("split", StringType, false, "train, val, ..."),
+      field("label", StringType, true, "class label as in the source (ImageNet synset); null for COCO"),
+      field("class_index", IntegerType, true, "0-based index of label in sorted label order; null for COCO"),
+      field("image", BinaryType, false, "the file's bytes, exactly as in the source"),
+      field("format", StringType, false, "true format from the content: jpeg or png"),
+      field("width", IntegerType, false, "pixels"),
+      field("height", IntegerType, false, "pixels"),
+      field("channels", IntegerType, false, "1 grey, 2 grey+alpha, 3 colour, 4 CMYK or RGBA"),
+      field("byte_size", LongType, false, "length of image"),
+      field("sha256", StringType, false, "hex SHA-256 of image"),
+      field("source_path", StringType, false, "where the bytes came from (tar entries as tar!/entry)"),
+      field("image_id", LongType, true, "COCO image id; null otherwise"),
+      field("annotations", createArrayType(ANNOTATION, false), true, "COCO object annotations; null otherwise"),
+      field("ingest_run", StringType, false, "id of the ingest run that wrote the row"),
+  });
+
+  public static final StructType CLASSES = new StructType(new StructField[] {
+      field("class_index", IntegerType, false, "0-based, in sorted label order (sorted category id for COCO)"),
+      field("label", StringType, false, "label as in the source: synset id, or COCO category id"),
+      field("name", StringType, true, "human-readable name"),
+  });
+
+  public static final StructType QUARANTINE = new StructType(new StructField[] {
+      field("record_id", LongType, false, "the sample_id the record would have had (annotation records: their own id)"),
+      field("kind", StringType, false, "image or annotation"),
+      field("split", StringType, true, "split, when known"),
+      field("source_path", StringType, false, "file, tar!/entry, or annotations.json#annotation=ID"),
+      field("reason", StringType, false, "reason code, see README"),
+      field("message", StringType, false, "what exactly is wrong"),
+      field("byte_size", LongType, true, "size of the rejected file, when it is a file"),
+      field("ingest_run", StringType, false, "id of the ingest run that rejected it"),
+  });
+
+  public static final StructType ANNOTATIONS = prepend(ANNOTATION,
+      field("sample_id", LongType, false, "the image's sample_id"),
+      field("split", StringType, false, "the image's split"),
+      field("image_id", LongType, false, "COCO image id"));
+
+  public static final StructType INGEST_RUNS = new StructType(new StructField[] {
+      field("run_id", StringType, false, "ingest run id"),
+      field("dataset", StringType, false, null),
+      field("format", StringType, false, null),
+      field("source", StringType, false, null),
+      field("validation", StringType, false, "full or header"),
+      field("started_at", TimestampType, false, null),
+      field("finished_at", TimestampType, false, null),
+      field("rows_in", LongType, false, "records found in the source"),
+      field("already_present", LongType, false, "records already in samples or quarantine (skipped)"),
+      field("samples_written", LongType, false, null),
+      field("quarantined", LongType, false, null),
+      field("annotations_written", LongType, false, null),
+      field("samples_snapshot_id", LongType, true, "samples snapshot after the run"),
+  });
+
+  private static StructField field(String name, org.apache.spark.sql.types.DataType type, boolean nullable, String comment) {
+    StructField f = new StructField(name, type, nullable, Metadata.empty());
+    return comment == null ? f : f.withComment(comment);
+  }
+
+  private static StructType prepend(StructType base, StructField... first) {
+    StructType out = new StructType(first);
+    for (StructField f : base.fields()) {
+      out = out.add(f);
+    }
+    return out;
+  }
+}

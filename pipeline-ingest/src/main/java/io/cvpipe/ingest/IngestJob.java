@@ -1,0 +1,233 @@
+package io.cvpipe.ingest;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import io.cvpipe.common.Errors;
+import io.cvpipe.common.spark.Progress;
+import io.cvpipe.common.table.Schemas;
+import io.cvpipe.common.table.Tables;
+import io.cvpipe.ingest.internal.ImageNetFolderSource;
+import io.cvpipe.ingest.internal.RecordProcessor;
+import io.cvpipe.ingest.internal.SourceEntry;
+import io.cvpipe.ingest.internal.SourcePlan;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.spark.Spark3Util;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
+import org.apache.spark.util.SerializableConfiguration;
+
+/**
+ * {@code cvpipe ingest}: plans the source on the driver, skips what the tables already hold, validates the
+ * rest in Spark tasks (each image read and decoded once), then commits quarantine rows and sample rows as
+ * one Iceberg append each. A run that finds nothing new commits nothing; a run killed midway leaves every
+ * table at a committed snapshot and the next run finishes the work.
+ */
+public final class IngestJob {
+
+  private final SparkSession spark;
+  private final IngestSettings settings;
+
+  public IngestJob(SparkSession spark, IngestSettings settings) {
+    this.spark = spark;
+    this.settings = settings;
+  }
+
+  public IngestReport run() {
+    Instant started = Instant.now();
+    long startNanos = System.nanoTime();
+    String runId = "ingest-" + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(started)
+        + "-" + UUID.randomUUID().toString().substring(0, 8);
+    Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
+    String dataset = settings.dataset();
+
+    SourcePlan plan = switch (settings.format()) {
+      case IMAGENET_FOLDER -> ImageNetFolderSource.plan(settings, hadoopConf);
+      case IMAGENET_TAR, COCO -> throw Errors.setting("ingest.format",
+          "'" + settings.format().code() + "' is not implemented yet in this build; use imagenet-folder");
+    };
+    System.err.printf(Locale.ROOT, "ingest %s: found %,d files (%,d MB) in %d classes under %s%n",
+        dataset, plan.entries().size(), plan.totalBytes() >> 20, plan.classes().size(), settings.source());
+
+    createTables(plan);
+    Map<String, Integer> classIndex = updateClasses(plan, runId);
+    long[] existing = existingIds();
+    List<SourceEntry> pending = new ArrayList<>();
+    for (SourceEntry entry : plan.entries()) {
+      if (Arrays.binarySearch(existing, entry.id()) < 0) {
+        pending.add(entry.withClassIndex(entry.label() == null ? null : classIndex.get(entry.label())));
+      }
+    }
+    long alreadyPresent = plan.entries().size() - pending.size();
+    if (alreadyPresent > 0) {
+      System.err.printf(Locale.ROOT, "ingest %s: %,d of them already in the tables, %,d new%n",
+          dataset, alreadyPresent, pending.size());
+    }
+
+    long written = 0;
+    Map<String, Long> reasons = new TreeMap<>();
+    if (!pending.isEmpty()) {
+      Counts counts = validateAndWrite(pending, runId, hadoopConf);
+      written = counts.written;
+      reasons = counts.reasons;
+    }
+    long quarantined = reasons.values().stream().mapToLong(Long::longValue).sum();
+    IngestReport report = new IngestReport(runId, dataset, plan.entries().size(), alreadyPresent, written,
+        quarantined, 0, reasons, (System.nanoTime() - startNanos) / 1e9);
+    if (report.rowsIn() != report.alreadyPresent() + report.samplesWritten() + report.quarantined()) {
+      throw new IllegalStateException("ingest lost records: " + report.summary());
+    }
+    recordRun(report, started);
+    return report;
+  }
+
+  private record Counts(long written, Map<String, Long> reasons) {}
+
+  private Counts validateAndWrite(List<SourceEntry> pending, String runId, Configuration hadoopConf) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    LongAccumulator done = spark.sparkContext().longAccumulator("cvpipe.ingest.files");
+    RecordProcessor processor = new RecordProcessor(runId, settings.validation(), settings.maxPixels(),
+        settings.maxFileSize(), new SerializableConfiguration(hadoopConf), done);
+    List<List<SourceEntry>> batches = new ArrayList<>();
+    for (int i = 0; i < pending.size(); i += settings.filesPerTask()) {
+      batches.add(new ArrayList<>(pending.subList(i, Math.min(pending.size(), i + settings.filesPerTask()))));
+    }
+    JavaRDD<Row> rows = jsc.parallelize(batches, batches.size()).flatMap(processor::processFiles);
+    // Kept for the two writes below: images are read and decoded once, whatever the two commits need.
+    Dataset<Row> processed = spark.createDataFrame(rows, RecordProcessor.SCHEMA).persist(StorageLevel.MEMORY_AND_DISK());
+    try (Progress progress = Progress.start("ingest " + settings.dataset(), "files", pending.size(), done::value,
+        settings.progressInterval())) {
+      Map<String, Long> reasons = new TreeMap<>();
+      for (Row r : processed.groupBy("reject_reason").count().collectAsList()) {
+        reasons.put(r.isNullAt(0) ? "" : r.getString(0), r.getLong(1));
+      }
+      long accepted = reasons.getOrDefault("", 0L);
+      reasons.remove("");
+      // quarantine first: if the job dies between the two commits, the re-run only has samples left to do
+      if (!reasons.isEmpty()) {
+        Dataset<Row> quarantine = processed.filter(col("reject_reason").isNotNull()).select(
+            col("sample_id").as("record_id"), lit("image").as("kind"), col("split"), col("source_path"),
+            col("reject_reason").as("reason"), col("reject_message").as("message"), col("byte_size"), col("ingest_run"));
+        Tables.append(spark, quarantine, Tables.quarantine(settings.dataset()), Schemas.QUARANTINE, runId);
+      }
+      if (accepted > 0) {
+        Dataset<Row> samples = processed.filter(col("reject_reason").isNull())
+            .select(Arrays.stream(Schemas.SAMPLES.fieldNames()).map(functions::col).toArray(Column[]::new));
+        Tables.append(spark, samples, Tables.samples(settings.dataset()), Schemas.SAMPLES, runId);
+      }
+      System.err.println(progress.line());
+      return new Counts(accepted, reasons);
+    } finally {
+      processed.unpersist();
+    }
+  }
+
+  private void createTables(SourcePlan plan) {
+    String dataset = settings.dataset();
+    int shards = settings.shards() > 0 ? settings.shards()
+        : (int) Math.max(1, Math.min(4096, Math.ceil((double) plan.totalBytes() / settings.targetFileSize())));
+    Map<String, String> props = Map.of("format-version", "2", "write.distribution-mode", "hash");
+    if (Tables.exists(spark, Tables.samples(dataset))) {
+      if (settings.shards() > 0) {
+        Table table = icebergTable(Tables.samples(dataset));
+        if (!table.spec().toString().contains("bucket[" + settings.shards() + "]")) {
+          System.err.println("ingest.shards = " + settings.shards() + " ignored: " + Tables.samples(dataset)
+              + " already exists with partitioning " + table.spec() + " (fixed at creation)");
+        }
+      }
+    } else {
+      Tables.createIfMissing(spark, Tables.samples(dataset), Schemas.SAMPLES,
+          "split, bucket(" + shards + ", sample_id)", props);
+    }
+    Tables.createIfMissing(spark, Tables.quarantine(dataset), Schemas.QUARANTINE, "", Map.of("format-version", "2"));
+    Tables.createIfMissing(spark, Tables.classes(dataset), Schemas.CLASSES, "", Map.of("format-version", "2"));
+    Tables.createIfMissing(spark, Tables.INGEST_RUNS, Schemas.INGEST_RUNS, "", Map.of("format-version", "2"));
+  }
+
+  /**
+   * Numbers the classes in sorted label order (the ImageNet convention) and appends the ones the table does
+   * not have yet. New labels that sort before known ones would renumber existing rows: that is refused.
+   */
+  private Map<String, Integer> updateClasses(SourcePlan plan, String runId) {
+    String table = Tables.classes(settings.dataset());
+    Map<String, Integer> known = new HashMap<>();
+    for (Row r : spark.table(table).select("label", "class_index").collectAsList()) {
+      known.put(r.getString(0), r.getInt(1));
+    }
+    Map<String, Integer> index = new HashMap<>();
+    TreeMap<String, String> all = new TreeMap<>(plan.classes());
+    known.keySet().forEach(label -> all.putIfAbsent(label, null));
+    int i = 0;
+    List<Row> added = new ArrayList<>();
+    List<String> renumbered = new ArrayList<>();
+    for (Map.Entry<String, String> e : all.entrySet()) {
+      Integer before = known.get(e.getKey());
+      if (before == null) {
+        added.add(RowFactory.create(i, e.getKey(), e.getValue()));
+      } else if (before != i) {
+        renumbered.add(e.getKey() + " " + before + "->" + i);
+      }
+      index.put(e.getKey(), i++);
+    }
+    if (!renumbered.isEmpty()) {
+      throw Errors.state(table + " already numbers " + known.size() + " classes, and the new labels "
+          + added.stream().map(r -> r.getString(1)).limit(5).toList() + " sort before some of them, which would "
+          + "change class_index of existing samples (" + String.join(", ", renumbered.subList(0, Math.min(5, renumbered.size())))
+          + "). Ingest into a new dataset (--set dataset=...) or drop cvpipe." + settings.dataset() + " first");
+    }
+    if (!added.isEmpty()) {
+      Tables.append(spark, spark.createDataFrame(added, Schemas.CLASSES), table, Schemas.CLASSES, runId);
+    }
+    return index;
+  }
+
+  /** Ids already in samples or quarantine, sorted: a re-run skips them. */
+  private long[] existingIds() {
+    String dataset = settings.dataset();
+    Dataset<Row> ids = spark.table(Tables.samples(dataset)).select("sample_id")
+        .union(spark.table(Tables.quarantine(dataset)).filter(col("kind").equalTo("image")).select("record_id"));
+    long[] out = ids.collectAsList().stream().mapToLong(r -> r.getLong(0)).toArray();
+    Arrays.sort(out);
+    return out;
+  }
+
+  private void recordRun(IngestReport report, Instant started) {
+    Snapshot snapshot = icebergTable(Tables.samples(settings.dataset())).currentSnapshot();
+    Row row = RowFactory.create(report.runId(), report.dataset(), settings.format().code(), settings.source(),
+        settings.validation().code(), Timestamp.from(started), Timestamp.from(Instant.now()), report.rowsIn(),
+        report.alreadyPresent(), report.samplesWritten(), report.quarantined(), report.annotationsWritten(),
+        snapshot == null ? null : snapshot.snapshotId());
+    Tables.append(spark, spark.createDataFrame(List.of(row), Schemas.INGEST_RUNS), Tables.INGEST_RUNS,
+        Schemas.INGEST_RUNS, report.runId());
+  }
+
+  private Table icebergTable(String name) {
+    try {
+      return Spark3Util.loadIcebergTable(spark, name);
+    } catch (Exception e) {
+      throw Errors.state("cannot load Iceberg table " + name + ": " + e.getMessage());
+    }
+  }
+}
