@@ -8,9 +8,11 @@ import io.cvpipe.common.spark.Progress;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
 import io.cvpipe.ingest.internal.ImageNetFolderSource;
+import io.cvpipe.ingest.internal.ImageNetTarSource;
 import io.cvpipe.ingest.internal.RecordProcessor;
 import io.cvpipe.ingest.internal.SourceEntry;
 import io.cvpipe.ingest.internal.SourcePlan;
+import io.cvpipe.ingest.internal.WorkUnit;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -29,6 +31,7 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.spark.Spark3Util;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -65,11 +68,13 @@ public final class IngestJob {
 
     SourcePlan plan = switch (settings.format()) {
       case IMAGENET_FOLDER -> ImageNetFolderSource.plan(settings, hadoopConf);
-      case IMAGENET_TAR, COCO -> throw Errors.setting("ingest.format",
+      case IMAGENET_TAR -> ImageNetTarSource.plan(settings, hadoopConf);
+      case COCO -> throw Errors.setting("ingest.format",
           "'" + settings.format().code() + "' is not implemented yet in this build; use imagenet-folder");
     };
-    System.err.printf(Locale.ROOT, "ingest %s: found %,d files (%,d MB) in %d classes under %s%n",
-        dataset, plan.entries().size(), plan.totalBytes() >> 20, plan.classes().size(), settings.source());
+    System.err.printf(Locale.ROOT, "ingest %s: found %,d files%s (%,d MB) in %d classes under %s%n",
+        dataset, plan.entries().size(), plan.streams().isEmpty() ? "" : " and " + plan.streams().size() + " inner tars",
+        plan.totalBytes() >> 20, plan.classes().size(), settings.source());
 
     createTables(plan);
     Map<String, Integer> classIndex = updateClasses(plan, runId);
@@ -85,17 +90,21 @@ public final class IngestJob {
       System.err.printf(Locale.ROOT, "ingest %s: %,d of them already in the tables, %,d new%n",
           dataset, alreadyPresent, pending.size());
     }
-
-    long written = 0;
-    Map<String, Long> reasons = new TreeMap<>();
-    if (!pending.isEmpty()) {
-      Counts counts = validateAndWrite(pending, runId, hadoopConf);
-      written = counts.written;
-      reasons = counts.reasons;
+    List<WorkUnit> units = new ArrayList<>();
+    for (int i = 0; i < pending.size(); i += settings.filesPerTask()) {
+      units.add(new WorkUnit.FileBatch(new ArrayList<>(pending.subList(i, Math.min(pending.size(), i + settings.filesPerTask())))));
     }
-    long quarantined = reasons.values().stream().mapToLong(Long::longValue).sum();
-    IngestReport report = new IngestReport(runId, dataset, plan.entries().size(), alreadyPresent, written,
-        quarantined, 0, reasons, (System.nanoTime() - startNanos) / 1e9);
+    for (WorkUnit.TarStream stream : plan.streams()) {
+      units.add(stream.withClassIndex(classIndex.get(stream.label())));
+    }
+
+    Counts counts = units.isEmpty() ? new Counts(0, 0, 0, new TreeMap<>())
+        : validateAndWrite(units, pending.size(), existing, runId, hadoopConf);
+    alreadyPresent += counts.presentInStreams;
+    long quarantined = counts.reasons.values().stream().mapToLong(Long::longValue).sum();
+    long rowsIn = plan.entries().size() + counts.streamed;
+    IngestReport report = new IngestReport(runId, dataset, rowsIn, alreadyPresent, counts.written,
+        quarantined, 0, counts.reasons, (System.nanoTime() - startNanos) / 1e9);
     if (report.rowsIn() != report.alreadyPresent() + report.samplesWritten() + report.quarantined()) {
       throw new IllegalStateException("ingest lost records: " + report.summary());
     }
@@ -103,21 +112,22 @@ public final class IngestJob {
     return report;
   }
 
-  private record Counts(long written, Map<String, Long> reasons) {}
+  /** What the Spark job found: rows written, quarantined by reason, and records of streamed tars. */
+  private record Counts(long written, long streamed, long presentInStreams, Map<String, Long> reasons) {}
 
-  private Counts validateAndWrite(List<SourceEntry> pending, String runId, Configuration hadoopConf) {
+  private Counts validateAndWrite(List<WorkUnit> units, long plannedFiles, long[] existing, String runId,
+      Configuration hadoopConf) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     LongAccumulator done = spark.sparkContext().longAccumulator("cvpipe.ingest.files");
     RecordProcessor processor = new RecordProcessor(runId, settings.validation(), settings.maxPixels(),
         settings.maxFileSize(), new SerializableConfiguration(hadoopConf), done);
-    List<List<SourceEntry>> batches = new ArrayList<>();
-    for (int i = 0; i < pending.size(); i += settings.filesPerTask()) {
-      batches.add(new ArrayList<>(pending.subList(i, Math.min(pending.size(), i + settings.filesPerTask()))));
-    }
-    JavaRDD<Row> rows = jsc.parallelize(batches, batches.size()).flatMap(processor::processFiles);
+    boolean streams = units.stream().anyMatch(u -> u instanceof WorkUnit.TarStream);
+    Broadcast<long[]> known = jsc.broadcast(streams ? existing : new long[0]);
+    JavaRDD<Row> rows = jsc.parallelize(units, units.size()).flatMap(unit -> processor.process(unit, known.value()));
     // Kept for the two writes below: images are read and decoded once, whatever the two commits need.
     Dataset<Row> processed = spark.createDataFrame(rows, RecordProcessor.SCHEMA).persist(StorageLevel.MEMORY_AND_DISK());
-    try (Progress progress = Progress.start("ingest " + settings.dataset(), "files", pending.size(), done::value,
+    long total = streams ? 0 : plannedFiles; // members of inner tars are only counted as they stream by
+    try (Progress progress = Progress.start("ingest " + settings.dataset(), "files", total, done::value,
         settings.progressInterval())) {
       Map<String, Long> reasons = new TreeMap<>();
       for (Row r : processed.groupBy("reject_reason").count().collectAsList()) {
@@ -125,9 +135,13 @@ public final class IngestJob {
       }
       long accepted = reasons.getOrDefault("", 0L);
       reasons.remove("");
+      long present = reasons.getOrDefault(RecordProcessor.ALREADY_PRESENT, 0L);
+      reasons.remove(RecordProcessor.ALREADY_PRESENT);
+      long emitted = accepted + present + reasons.values().stream().mapToLong(Long::longValue).sum();
       // quarantine first: if the job dies between the two commits, the re-run only has samples left to do
       if (!reasons.isEmpty()) {
-        Dataset<Row> quarantine = processed.filter(col("reject_reason").isNotNull()).select(
+        Dataset<Row> quarantine = processed.filter(col("reject_reason").isNotNull()
+            .and(col("reject_reason").notEqual(RecordProcessor.ALREADY_PRESENT))).select(
             col("sample_id").as("record_id"), lit("image").as("kind"), col("split"), col("source_path"),
             col("reject_reason").as("reason"), col("reject_message").as("message"), col("byte_size"), col("ingest_run"));
         Tables.append(spark, quarantine, Tables.quarantine(settings.dataset()), Schemas.QUARANTINE, runId);
@@ -138,7 +152,7 @@ public final class IngestJob {
         Tables.append(spark, samples, Tables.samples(settings.dataset()), Schemas.SAMPLES, runId);
       }
       System.err.println(progress.line());
-      return new Counts(accepted, reasons);
+      return new Counts(accepted, emitted - plannedFiles, present, reasons);
     } finally {
       processed.unpersist();
     }

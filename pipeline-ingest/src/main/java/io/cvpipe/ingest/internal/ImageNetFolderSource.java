@@ -1,7 +1,6 @@
 package io.cvpipe.ingest.internal;
 
 import io.cvpipe.common.Errors;
-import io.cvpipe.common.image.ImageFormat;
 import io.cvpipe.common.image.QuarantineReason;
 import io.cvpipe.ingest.IngestSettings;
 import java.io.FileNotFoundException;
@@ -23,9 +22,6 @@ import org.apache.hadoop.fs.RemoteIterator;
  * HDFS and s3a alike); reads no image.
  */
 public final class ImageNetFolderSource {
-
-  public static final String DEFAULT_LABELS_FILE = "LOC_val_solution.csv";
-  public static final String DEFAULT_NAMES_FILE = "LOC_synset_mapping.txt";
 
   private ImageNetFolderSource() {}
 
@@ -50,21 +46,21 @@ public final class ImageNetFolderSource {
             + "SOURCE/<split>/<class>/<file> (e.g. train/n01440764/x.JPEG) or a flat SOURCE/<split>/ with a labels file");
       }
       splits.sort((a, b) -> a.getPath().getName().compareTo(b.getPath().getName()));
-      Labels flatLabels = new Labels(settings, root, fs, conf);
+      ImageNetLabels labels = new ImageNetLabels(settings, root, conf);
       List<SourceEntry> entries = new ArrayList<>();
       TreeMap<String, String> classes = new TreeMap<>();
       for (FileStatus split : splits) {
-        planSplit(fs, split.getPath(), flatLabels, entries, classes);
+        planSplit(fs, split.getPath(), labels, entries, classes);
       }
-      Map<String, String> names = names(settings, root, fs, conf);
+      Map<String, String> names = labels.names();
       classes.replaceAll((label, name) -> names.get(label));
-      return new SourcePlan(entries, classes);
+      return new SourcePlan(entries, List.of(), classes);
     } catch (IOException e) {
       throw Errors.input("cannot list ingest.source " + root + ": " + e.getMessage(), e);
     }
   }
 
-  private static void planSplit(FileSystem fs, Path splitDir, Labels flatLabels, List<SourceEntry> entries,
+  private static void planSplit(FileSystem fs, Path splitDir, ImageNetLabels flatLabels, List<SourceEntry> entries,
       TreeMap<String, String> classes) throws IOException {
     String split = splitDir.getName();
     for (FileStatus child : fs.listStatus(splitDir)) {
@@ -76,7 +72,7 @@ public final class ImageNetFolderSource {
         while (files.hasNext()) {
           LocatedFileStatus file = files.next();
           String relative = label + "/" + relativeTo(child.getPath(), file.getPath());
-          entries.add(checkName(SourceEntry.file(split, relative, file.getPath().toString(), file.getLen(), label)));
+          entries.add(SourceEntry.file(split, relative, file.getPath().toString(), file.getLen(), label).requireImageName());
         }
       } else {
         String label = flatLabels.labelOf(name);
@@ -85,19 +81,10 @@ public final class ImageNetFolderSource {
           entries.add(entry.rejectedUpfront(QuarantineReason.NO_LABEL, flatLabels.missing(split, name)));
         } else {
           classes.put(label, null);
-          entries.add(checkName(entry));
+          entries.add(entry.requireImageName());
         }
       }
     }
-  }
-
-  private static SourceEntry checkName(SourceEntry entry) {
-    String name = entry.file().substring(entry.file().lastIndexOf('/') + 1);
-    if (!ImageFormat.hasImageExtension(name)) {
-      return entry.rejectedUpfront(QuarantineReason.NON_IMAGE_FILE,
-          "'" + name + "' has no image extension (.jpg, .jpeg, .png, ...); left out of the dataset");
-    }
-    return entry;
   }
 
   private static String relativeTo(Path dir, Path file) {
@@ -108,52 +95,5 @@ public final class ImageNetFolderSource {
 
   private static boolean hidden(String name) {
     return name.startsWith(".") || name.startsWith("_");
-  }
-
-  private static Map<String, String> names(IngestSettings settings, Path root, FileSystem fs, Configuration conf)
-      throws IOException {
-    if (settings.namesFile().isPresent()) {
-      return LabelFiles.names(new Path(settings.namesFile().get()), conf);
-    }
-    Path fallback = new Path(root, DEFAULT_NAMES_FILE);
-    return fs.exists(fallback) ? LabelFiles.names(fallback, conf) : Map.of();
-  }
-
-  /** The labels file for flat splits, read the first time a flat file needs it. */
-  private static final class Labels {
-    private final Path path;
-    private final Configuration conf;
-    private final boolean explicit;
-    private Map<String, String> labels;
-
-    Labels(IngestSettings settings, Path root, FileSystem fs, Configuration conf) throws IOException {
-      this.conf = conf;
-      this.explicit = settings.labelsFile().isPresent();
-      if (explicit) {
-        this.path = new Path(settings.labelsFile().get());
-        if (!path.getFileSystem(conf).exists(path)) {
-          throw Errors.input("ingest.labels-file " + path + " does not exist");
-        }
-      } else {
-        Path fallback = new Path(root, DEFAULT_LABELS_FILE);
-        this.path = fs.exists(fallback) ? fallback : null;
-      }
-    }
-
-    String labelOf(String fileName) {
-      if (path == null) {
-        return null;
-      }
-      if (labels == null) {
-        labels = LabelFiles.labels(path, conf);
-      }
-      return labels.get(LabelFiles.stem(fileName));
-    }
-
-    String missing(String split, String fileName) {
-      return path == null
-          ? "file directly in " + split + "/ and no labels file: put it in a class folder or set ingest.labels-file"
-          : "'" + LabelFiles.stem(fileName) + "' is not in the labels file " + path;
-    }
   }
 }

@@ -49,9 +49,19 @@ public final class RecordProcessor implements Serializable {
     this.done = done;
   }
 
-  /** Reads the files of a planned batch. */
-  public Iterator<Row> processFiles(List<SourceEntry> entries) {
-    ImageProbe probe = newProbe();
+  /**
+   * Marks a record that the tables already hold (found while streaming a tar): counted, never written.
+   * Counting it as a row rather than with an accumulator keeps the counts exact when Spark retries a task.
+   */
+  public static final String ALREADY_PRESENT = "-already-present";
+
+  /** One row per record of the unit; {@code existing} (sorted) lists ids the tables already hold. */
+  public Iterator<Row> process(WorkUnit unit, long[] existing) {
+    ImageProbe probe = new ImageProbe(validation, maxPixels);
+    if (unit instanceof WorkUnit.TarStream stream) {
+      return new TarStreamReader(stream, existing, this, probe, conf.value());
+    }
+    List<SourceEntry> entries = ((WorkUnit.FileBatch) unit).entries();
     List<Row> rows = new ArrayList<>(entries.size());
     for (SourceEntry entry : entries) {
       rows.add(entry.presetReason() != null ? reject(entry, entry.presetReason(), entry.presetMessage()) : readAndCheck(entry, probe));
@@ -60,8 +70,16 @@ public final class RecordProcessor implements Serializable {
     return rows.iterator();
   }
 
-  public ImageProbe newProbe() {
-    return new ImageProbe(validation, maxPixels);
+  void countDone() {
+    done.add(1);
+  }
+
+  long maxFileSize() {
+    return maxFileSize;
+  }
+
+  Row alreadyPresent(SourceEntry entry) {
+    return reject(entry, null, null, 0, ALREADY_PRESENT);
   }
 
   private Row readAndCheck(SourceEntry entry, ImageProbe probe) {
@@ -98,9 +116,13 @@ public final class RecordProcessor implements Serializable {
     return reject(entry, reason, message, entry.length());
   }
 
-  private Row reject(SourceEntry entry, QuarantineReason reason, String message, long byteSize) {
+  Row reject(SourceEntry entry, QuarantineReason reason, String message, long byteSize) {
+    return reject(entry, reason, message, byteSize, reason.code());
+  }
+
+  private Row reject(SourceEntry entry, QuarantineReason reason, String message, long byteSize, String code) {
     return RowFactory.create(entry.id(), entry.split(), entry.label(), entry.classIndex(), null, null, null, null,
-        null, byteSize, null, entry.sourcePath(), null, null, runId, reason.code(), message);
+        null, byteSize, null, entry.sourcePath(), null, null, runId, code, message);
   }
 
   private static StructType processedSchema() {

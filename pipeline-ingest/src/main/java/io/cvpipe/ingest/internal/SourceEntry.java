@@ -1,6 +1,7 @@
 package io.cvpipe.ingest.internal;
 
 import io.cvpipe.common.SampleIds;
+import io.cvpipe.common.image.ImageFormat;
 import io.cvpipe.common.image.QuarantineReason;
 import java.io.Serializable;
 
@@ -21,9 +22,26 @@ public record SourceEntry(
     QuarantineReason presetReason,
     String presetMessage) implements Serializable {
 
+  /** A member of a tar at a known offset: {@code key} is {@code <split>/<path>} as a folder would have it. */
+  public static SourceEntry tarMember(String split, String relativePath, String tarFile, String entryName, long offset,
+      long length, String label) {
+    return new SourceEntry(SampleIds.of(SampleIds.key(split, relativePath)), split, tarFile + "!/" + entryName,
+        tarFile, offset, length, label, null, null, null);
+  }
+
   public static SourceEntry file(String split, String relativePath, String file, long length, String label) {
     return new SourceEntry(SampleIds.of(SampleIds.key(split, relativePath)), split, file, file, 0, length, label,
         null, null, null);
+  }
+
+  /** A file whose name is not an image's is quarantined unread (README.txt, .DS_Store in a class folder). */
+  public SourceEntry requireImageName() {
+    String name = sourcePath.substring(Math.max(sourcePath.lastIndexOf('/'), sourcePath.lastIndexOf('!')) + 1);
+    if (presetReason == null && !ImageFormat.hasImageExtension(name)) {
+      return rejectedUpfront(QuarantineReason.NON_IMAGE_FILE,
+          "'" + name + "' has no image extension (.jpg, .jpeg, .png, ...); left out of the dataset");
+    }
+    return this;
   }
 
   public SourceEntry rejectedUpfront(QuarantineReason reason, String message) {
