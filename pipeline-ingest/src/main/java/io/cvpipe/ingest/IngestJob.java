@@ -1,12 +1,16 @@
 package io.cvpipe.ingest;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
 
 import io.cvpipe.common.Errors;
 import io.cvpipe.common.spark.Progress;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
+import io.cvpipe.common.image.QuarantineReason;
+import io.cvpipe.ingest.internal.CocoSource;
 import io.cvpipe.ingest.internal.ImageNetFolderSource;
 import io.cvpipe.ingest.internal.ImageNetTarSource;
 import io.cvpipe.ingest.internal.RecordProcessor;
@@ -41,6 +45,7 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.util.SerializableConfiguration;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * {@code cvpipe ingest}: plans the source on the driver, skips what the tables already hold, validates the
@@ -69,8 +74,7 @@ public final class IngestJob {
     SourcePlan plan = switch (settings.format()) {
       case IMAGENET_FOLDER -> ImageNetFolderSource.plan(settings, hadoopConf);
       case IMAGENET_TAR -> ImageNetTarSource.plan(settings, hadoopConf);
-      case COCO -> throw Errors.setting("ingest.format",
-          "'" + settings.format().code() + "' is not implemented yet in this build; use imagenet-folder");
+      case COCO -> CocoSource.plan(settings, hadoopConf);
     };
     System.err.printf(Locale.ROOT, "ingest %s: found %,d files%s (%,d MB) in %d classes under %s%n",
         dataset, plan.entries().size(), plan.streams().isEmpty() ? "" : " and " + plan.streams().size() + " inner tars",
@@ -82,7 +86,7 @@ public final class IngestJob {
     List<SourceEntry> pending = new ArrayList<>();
     for (SourceEntry entry : plan.entries()) {
       if (Arrays.binarySearch(existing, entry.id()) < 0) {
-        pending.add(entry.withClassIndex(entry.label() == null ? null : classIndex.get(entry.label())));
+        pending.add(withClassIndex(entry, classIndex));
       }
     }
     long alreadyPresent = plan.entries().size() - pending.size();
@@ -98,13 +102,13 @@ public final class IngestJob {
       units.add(stream.withClassIndex(classIndex.get(stream.label())));
     }
 
-    Counts counts = units.isEmpty() ? new Counts(0, 0, 0, new TreeMap<>())
+    Counts counts = units.isEmpty() ? new Counts(0, 0, 0, 0, new TreeMap<>())
         : validateAndWrite(units, pending.size(), existing, runId, hadoopConf);
     alreadyPresent += counts.presentInStreams;
     long quarantined = counts.reasons.values().stream().mapToLong(Long::longValue).sum();
     long rowsIn = plan.entries().size() + counts.streamed;
     IngestReport report = new IngestReport(runId, dataset, rowsIn, alreadyPresent, counts.written,
-        quarantined, 0, counts.reasons, (System.nanoTime() - startNanos) / 1e9);
+        quarantined, counts.annotations, counts.reasons, (System.nanoTime() - startNanos) / 1e9);
     if (report.rowsIn() != report.alreadyPresent() + report.samplesWritten() + report.quarantined()) {
       throw new IllegalStateException("ingest lost records: " + report.summary());
     }
@@ -112,8 +116,17 @@ public final class IngestJob {
     return report;
   }
 
+  private static SourceEntry withClassIndex(SourceEntry entry, Map<String, Integer> classIndex) {
+    SourceEntry out = entry.withClassIndex(entry.label() == null ? null : classIndex.get(entry.label()));
+    if (entry.annotations() != null && !entry.annotations().isEmpty()) {
+      out = out.withAnnotations(entry.imageId(), entry.annotations().stream()
+          .map(a -> a.withClassIndex(classIndex.get(String.valueOf(a.categoryId())))).toList());
+    }
+    return out;
+  }
+
   /** What the Spark job found: rows written, quarantined by reason, and records of streamed tars. */
-  private record Counts(long written, long streamed, long presentInStreams, Map<String, Long> reasons) {}
+  private record Counts(long written, long streamed, long presentInStreams, long annotations, Map<String, Long> reasons) {}
 
   private Counts validateAndWrite(List<WorkUnit> units, long plannedFiles, long[] existing, String runId,
       Configuration hadoopConf) {
@@ -142,20 +155,46 @@ public final class IngestJob {
       if (!reasons.isEmpty()) {
         Dataset<Row> quarantine = processed.filter(col("reject_reason").isNotNull()
             .and(col("reject_reason").notEqual(RecordProcessor.ALREADY_PRESENT))).select(
-            col("sample_id").as("record_id"), lit("image").as("kind"), col("split"), col("source_path"),
+            col("sample_id").as("record_id"),
+            when(col("reject_reason").isin(ANNOTATION_REASONS), lit("annotation")).otherwise(lit("image")).as("kind"),
+            col("split"), col("source_path"),
             col("reject_reason").as("reason"), col("reject_message").as("message"), col("byte_size"), col("ingest_run"));
         Tables.append(spark, quarantine, Tables.quarantine(settings.dataset()), Schemas.QUARANTINE, runId);
       }
+      long annotations = accepted > 0 && settings.format() == IngestFormat.COCO ? writeAnnotations(processed, runId) : 0;
       if (accepted > 0) {
         Dataset<Row> samples = processed.filter(col("reject_reason").isNull())
             .select(Arrays.stream(Schemas.SAMPLES.fieldNames()).map(functions::col).toArray(Column[]::new));
         Tables.append(spark, samples, Tables.samples(settings.dataset()), Schemas.SAMPLES, runId);
       }
       System.err.println(progress.line());
-      return new Counts(accepted, emitted - plannedFiles, present, reasons);
+      return new Counts(accepted, emitted - plannedFiles, present, annotations, reasons);
     } finally {
       processed.unpersist();
     }
+  }
+
+  private static final Object[] ANNOTATION_REASONS = {QuarantineReason.UNKNOWN_IMAGE.code(),
+      QuarantineReason.UNKNOWN_CATEGORY.code(), QuarantineReason.BAD_ANNOTATION.code()};
+
+  /**
+   * The annotations of accepted images, flat, for queries (they are nested in the sample rows for training).
+   * Written before the samples and without the ids already there, so that a run killed between the two
+   * commits neither loses nor doubles them.
+   */
+  private long writeAnnotations(Dataset<Row> processed, String runId) {
+    String table = Tables.annotations(settings.dataset());
+    Dataset<Row> flat = processed
+        .filter(col("reject_reason").isNull().and(col("annotations").isNotNull()))
+        .select(col("sample_id"), col("split"), col("image_id"), explode(col("annotations")).as("a"))
+        .select(col("sample_id"), col("split"), col("image_id"), col("a.*"))
+        .join(spark.table(table).select("annotation_id"), CollectionConverters.asScala(List.of("annotation_id")).toSeq(), "left_anti")
+        .select(Arrays.stream(Schemas.ANNOTATIONS.fieldNames()).map(functions::col).toArray(Column[]::new));
+    long count = flat.count();
+    if (count > 0) {
+      Tables.append(spark, flat, table, Schemas.ANNOTATIONS, runId);
+    }
+    return count;
   }
 
   private void createTables(SourcePlan plan) {
@@ -177,6 +216,9 @@ public final class IngestJob {
     }
     Tables.createIfMissing(spark, Tables.quarantine(dataset), Schemas.QUARANTINE, "", Map.of("format-version", "2"));
     Tables.createIfMissing(spark, Tables.classes(dataset), Schemas.CLASSES, "", Map.of("format-version", "2"));
+    if (settings.format() == IngestFormat.COCO) {
+      Tables.createIfMissing(spark, Tables.annotations(dataset), Schemas.ANNOTATIONS, "split", Map.of("format-version", "2"));
+    }
     Tables.createIfMissing(spark, Tables.INGEST_RUNS, Schemas.INGEST_RUNS, "", Map.of("format-version", "2"));
   }
 
@@ -191,7 +233,8 @@ public final class IngestJob {
       known.put(r.getString(0), r.getInt(1));
     }
     Map<String, Integer> index = new HashMap<>();
-    TreeMap<String, String> all = new TreeMap<>(plan.classes());
+    TreeMap<String, String> all = new TreeMap<>(SourcePlan.LABEL_ORDER);
+    all.putAll(plan.classes());
     known.keySet().forEach(label -> all.putIfAbsent(label, null));
     int i = 0;
     List<Row> added = new ArrayList<>();
@@ -221,7 +264,7 @@ public final class IngestJob {
   private long[] existingIds() {
     String dataset = settings.dataset();
     Dataset<Row> ids = spark.table(Tables.samples(dataset)).select("sample_id")
-        .union(spark.table(Tables.quarantine(dataset)).filter(col("kind").equalTo("image")).select("record_id"));
+        .union(spark.table(Tables.quarantine(dataset)).select("record_id"));
     long[] out = ids.collectAsList().stream().mapToLong(r -> r.getLong(0)).toArray();
     Arrays.sort(out);
     return out;

@@ -21,6 +21,7 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.util.SerializableConfiguration;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Runs in Spark tasks: reads each record's bytes, validates them once and turns them into a row of
@@ -107,9 +108,11 @@ public final class RecordProcessor implements Serializable {
       return reject(entry, result.reason(), result.message(), bytes.length);
     }
     ImageInfo info = result.info();
+    Object annotations = entry.annotations() == null ? null
+        : CollectionConverters.asScala(entry.annotations().stream().map(CocoAnnotation::toRow).toList()).toSeq();
     return RowFactory.create(entry.id(), entry.split(), entry.label(), entry.classIndex(), bytes, info.format().code(),
         info.width(), info.height(), info.channels(), (long) bytes.length, SampleIds.sha256Hex(bytes),
-        entry.sourcePath(), null, null, runId, null, null);
+        entry.sourcePath(), entry.imageId(), annotations, runId, null, null);
   }
 
   public Row reject(SourceEntry entry, QuarantineReason reason, String message) {
@@ -117,6 +120,10 @@ public final class RecordProcessor implements Serializable {
   }
 
   Row reject(SourceEntry entry, QuarantineReason reason, String message, long byteSize) {
+    int annotations = entry.annotations() == null ? 0 : entry.annotations().size();
+    if (annotations > 0 && !message.contains("annotations")) {
+      message += "; its " + annotations + " annotations are not ingested";
+    }
     return reject(entry, reason, message, byteSize, reason.code());
   }
 
