@@ -30,9 +30,13 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.iceberg.PartitionField;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.spark.Spark3Util;
+import org.apache.iceberg.transforms.Transform;
+import org.apache.iceberg.types.Types;
+import org.apache.iceberg.util.SerializableFunction;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -63,7 +67,17 @@ public final class IngestJob {
     this.settings = settings;
   }
 
+  private final Map<String, String> phases = new java.util.LinkedHashMap<>();
+  private long phaseStart = System.nanoTime();
+
+  private void phase(String name) {
+    long now = System.nanoTime();
+    phases.put(name, String.format(Locale.ROOT, "%.2f", (now - phaseStart) / 1e9));
+    phaseStart = now;
+  }
+
   public IngestReport run() {
+    phaseStart = System.nanoTime();
     Instant started = Instant.now();
     long startNanos = System.nanoTime();
     String runId = "ingest-" + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(started)
@@ -80,9 +94,13 @@ public final class IngestJob {
         dataset, plan.entries().size(), plan.streams().isEmpty() ? "" : " and " + plan.streams().size() + " inner tars",
         plan.totalBytes() >> 20, plan.classes().size(), settings.source());
 
+    phase("plan");
     createTables(plan);
+    phase("tables");
     Map<String, Integer> classIndex = updateClasses(plan, runId);
+    phase("classes");
     long[] existing = existingIds();
+    phase("existing ids");
     List<SourceEntry> pending = new ArrayList<>();
     for (SourceEntry entry : plan.entries()) {
       if (Arrays.binarySearch(existing, entry.id()) < 0) {
@@ -94,10 +112,7 @@ public final class IngestJob {
       System.err.printf(Locale.ROOT, "ingest %s: %,d of them already in the tables, %,d new%n",
           dataset, alreadyPresent, pending.size());
     }
-    List<WorkUnit> units = new ArrayList<>();
-    for (int i = 0; i < pending.size(); i += settings.filesPerTask()) {
-      units.add(new WorkUnit.FileBatch(new ArrayList<>(pending.subList(i, Math.min(pending.size(), i + settings.filesPerTask())))));
-    }
+    List<WorkUnit> units = new ArrayList<>(fileUnits(pending));
     for (WorkUnit.TarStream stream : plan.streams()) {
       units.add(stream.withClassIndex(classIndex.get(stream.label())));
     }
@@ -113,7 +128,57 @@ public final class IngestJob {
       throw new IllegalStateException("ingest lost records: " + report.summary());
     }
     recordRun(report, started);
+    phase("run record");
+    System.err.println("ingest " + dataset + ": seconds per phase " + phases);
     return report;
+  }
+
+  /**
+   * Cuts the pending files into tasks that each hold one (split, bucket) partition of the samples table, so
+   * the write needs no shuffle of image bytes: every task writes its own file. A task holds at most
+   * ingest.target-file-size of input, and there are at least twice as many tasks as cores.
+   */
+  private List<WorkUnit.FileBatch> fileUnits(List<SourceEntry> pending) {
+    SerializableFunction<Long, Integer> bucket = bucketFunction();
+    Map<String, List<SourceEntry>> partitions = new TreeMap<>();
+    long total = 0;
+    for (SourceEntry e : pending) {
+      partitions.computeIfAbsent(e.split() + "/" + bucket.apply(e.id()), k -> new ArrayList<>()).add(e);
+      total += e.length();
+    }
+    int parallelism = spark.sparkContext().defaultParallelism();
+    long perTask = Math.max(1, Math.min(settings.targetFileSize(), total / (2L * parallelism)));
+    int maxFiles = Math.max(1, (int) Math.min(settings.filesPerTask(), Math.ceil(pending.size() / (2.0 * parallelism))));
+    List<WorkUnit.FileBatch> units = new ArrayList<>();
+    for (List<SourceEntry> partition : partitions.values()) {
+      List<SourceEntry> chunk = new ArrayList<>();
+      long bytes = 0;
+      for (SourceEntry e : partition) {
+        if (!chunk.isEmpty() && (bytes + e.length() > perTask || chunk.size() >= maxFiles)) {
+          units.add(new WorkUnit.FileBatch(chunk));
+          chunk = new ArrayList<>();
+          bytes = 0;
+        }
+        chunk.add(e);
+        bytes += e.length();
+      }
+      if (!chunk.isEmpty()) {
+        units.add(new WorkUnit.FileBatch(chunk));
+      }
+    }
+    return units;
+  }
+
+  /** Iceberg's own bucket transform of the samples table, so the driver groups rows as the table will. */
+  @SuppressWarnings("unchecked")
+  private SerializableFunction<Long, Integer> bucketFunction() {
+    Table table = icebergTable(Tables.samples(settings.dataset()));
+    for (PartitionField field : table.spec().fields()) {
+      if (field.transform().toString().startsWith("bucket")) {
+        return ((Transform<Long, Integer>) field.transform()).bind(Types.LongType.get());
+      }
+    }
+    return id -> 0;
   }
 
   private static SourceEntry withClassIndex(SourceEntry entry, Map<String, Integer> classIndex) {
@@ -136,16 +201,25 @@ public final class IngestJob {
         settings.maxFileSize(), new SerializableConfiguration(hadoopConf), done);
     boolean streams = units.stream().anyMatch(u -> u instanceof WorkUnit.TarStream);
     Broadcast<long[]> known = jsc.broadcast(streams ? existing : new long[0]);
-    JavaRDD<Row> rows = jsc.parallelize(units, units.size()).flatMap(unit -> processor.process(unit, known.value()));
-    // Kept for the two writes below: images are read and decoded once, whatever the two commits need.
-    Dataset<Row> processed = spark.createDataFrame(rows, RecordProcessor.SCHEMA).persist(StorageLevel.MEMORY_AND_DISK());
+    // Kept for the writes below: images are read and decoded once, whatever the commits need. As Java
+    // objects: no columnar encoding of the image bytes, and one cached partition per unit.
+    JavaRDD<Row> rows = jsc.parallelize(units, units.size())
+        .flatMap(unit -> processor.process(unit, known.value()))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> processed = spark.createDataFrame(rows, RecordProcessor.SCHEMA);
     long total = streams ? 0 : plannedFiles; // members of inner tars are only counted as they stream by
     try (Progress progress = Progress.start("ingest " + settings.dataset(), "files", total, done::value,
         settings.progressInterval())) {
-      Map<String, Long> reasons = new TreeMap<>();
-      for (Row r : processed.groupBy("reject_reason").count().collectAsList()) {
-        reasons.put(r.isNullAt(0) ? "" : r.getString(0), r.getLong(1));
-      }
+      Map<String, Long> reasons = new TreeMap<>(rows.aggregate(new HashMap<String, Long>(),
+          (counts, row) -> {
+            counts.merge(row.isNullAt(REASON) ? "" : row.getString(REASON), 1L, Long::sum);
+            return counts;
+          },
+          (a, b) -> {
+            b.forEach((k, v) -> a.merge(k, v, Long::sum));
+            return a;
+          }));
+      phase("validate");
       long accepted = reasons.getOrDefault("", 0L);
       reasons.remove("");
       long present = reasons.getOrDefault(RecordProcessor.ALREADY_PRESENT, 0L);
@@ -160,18 +234,33 @@ public final class IngestJob {
             col("split"), col("source_path"),
             col("reject_reason").as("reason"), col("reject_message").as("message"), col("byte_size"), col("ingest_run"));
         Tables.append(spark, quarantine, Tables.quarantine(settings.dataset()), Schemas.QUARANTINE, runId);
+        phase("write quarantine");
       }
       long annotations = accepted > 0 && settings.format() == IngestFormat.COCO ? writeAnnotations(processed, runId) : 0;
       if (accepted > 0) {
-        Dataset<Row> samples = processed.filter(col("reject_reason").isNull())
-            .select(Arrays.stream(Schemas.SAMPLES.fieldNames()).map(functions::col).toArray(Column[]::new));
-        Tables.append(spark, samples, Tables.samples(settings.dataset()), Schemas.SAMPLES, runId);
+        // straight from the cached rows to the table's schema: one conversion of the image bytes
+        JavaRDD<Row> samples = rows.filter(r -> r.isNullAt(REASON)).map(IngestJob::sampleColumns);
+        // planned files arrive one partition per task: no shuffle; streamed tars need Iceberg's hash distribution
+        Tables.append(spark.createDataFrame(samples, Schemas.SAMPLES), Tables.samples(settings.dataset()), runId,
+            streams ? Map.of() : Map.of("distribution-mode", "none"));
+        phase("write samples");
       }
       System.err.println(progress.line());
       return new Counts(accepted, emitted - plannedFiles, present, annotations, reasons);
     } finally {
-      processed.unpersist();
+      rows.unpersist(false);
     }
+  }
+
+  private static final int REASON = RecordProcessor.SCHEMA.fieldIndex("reject_reason");
+
+  /** The samples columns of a processed row (they come first, in the same order). */
+  private static Row sampleColumns(Row processed) {
+    Object[] values = new Object[Schemas.SAMPLES.size()];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = processed.get(i);
+    }
+    return RowFactory.create(values);
   }
 
   private static final Object[] ANNOTATION_REASONS = {QuarantineReason.UNKNOWN_IMAGE.code(),

@@ -70,7 +70,22 @@ public final class SyntheticImages {
       }
     }
     g.dispose();
+    // sensor-like noise, so that JPEG sizes and decode work are those of photographs, not flat drawings
+    for (int row = 0; row < height; row++) {
+      for (int col = 0; col < width; col++) {
+        int rgb = image.getRGB(col, row);
+        int n = rnd.nextInt(25) - 12;
+        int r = clamp(((rgb >> 16) & 0xFF) + n);
+        int gr = clamp(((rgb >> 8) & 0xFF) + n);
+        int b = clamp((rgb & 0xFF) + n);
+        image.setRGB(col, row, (r << 16) | (gr << 8) | b);
+      }
+    }
     return image;
+  }
+
+  private static int clamp(int v) {
+    return Math.max(0, Math.min(255, v));
   }
 
   public static byte[] jpeg(BufferedImage image, float quality) {

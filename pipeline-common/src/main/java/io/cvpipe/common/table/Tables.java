@@ -58,10 +58,22 @@ public final class Tables {
    * NULL columns are kept) and the run id in the snapshot summary ({@code cvpipe.run-id}).
    */
   public static void append(SparkSession spark, Dataset<Row> rows, String table, StructType schema, String runId) {
+    append(spark, rows, table, schema, runId, Map.of());
+  }
+
+  /** {@link #append} with Iceberg write options (e.g. {@code distribution-mode}). */
+  public static void append(SparkSession spark, Dataset<Row> rows, String table, StructType schema, String runId,
+      Map<String, String> options) {
+    append(spark.createDataFrame(rows.rdd(), schema), table, runId, options);
+  }
+
+  /** Appends rows that already carry the table's schema. */
+  public static void append(Dataset<Row> rows, String table, String runId, Map<String, String> options) {
     try {
-      spark.createDataFrame(rows.rdd(), schema)
+      rows
           .writeTo(table)
           .option("snapshot-property.cvpipe.run-id", runId)
+          .options(options)
           .append();
     } catch (NoSuchTableException e) {
       throw Errors.state(table + " does not exist: it should have been created before the write");

@@ -23,9 +23,7 @@ import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 
 /**
  * Plans a COCO source: {@code SOURCE/annotations/instances_<split>.json} and the images of
@@ -107,9 +105,7 @@ public final class CocoSource {
     Path imageDir = new Path(root, split);
     Map<String, FileStatus> onDisk = new HashMap<>();
     if (fs.exists(imageDir)) {
-      RemoteIterator<LocatedFileStatus> it = fs.listFiles(imageDir, true);
-      while (it.hasNext()) {
-        LocatedFileStatus f = it.next();
+      for (FileStatus f : Listing.files(fs, imageDir)) {
         onDisk.put(f.getPath().toUri().getPath().substring(imageDir.toUri().getPath().length() + 1), f);
       }
     }

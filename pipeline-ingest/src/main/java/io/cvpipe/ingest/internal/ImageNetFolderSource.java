@@ -12,9 +12,7 @@ import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 
 /**
  * Plans an ImageNet-style directory: {@code SOURCE/<split>/<class>/<file>}, and flat split directories
@@ -68,9 +66,7 @@ public final class ImageNetFolderSource {
       if (child.isDirectory()) {
         String label = name;
         classes.put(label, null);
-        RemoteIterator<LocatedFileStatus> files = fs.listFiles(child.getPath(), true);
-        while (files.hasNext()) {
-          LocatedFileStatus file = files.next();
+        for (FileStatus file : Listing.files(fs, child.getPath())) {
           String relative = label + "/" + relativeTo(child.getPath(), file.getPath());
           entries.add(SourceEntry.file(split, relative, file.getPath().toString(), file.getLen(), label).requireImageName());
         }

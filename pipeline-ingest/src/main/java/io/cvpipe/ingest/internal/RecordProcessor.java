@@ -13,6 +13,7 @@ import java.util.Iterator;
 import java.util.List;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -91,6 +92,9 @@ public final class RecordProcessor implements Serializable {
     try {
       Path path = new Path(entry.file());
       FileSystem fs = path.getFileSystem(conf.value());
+      if (fs instanceof LocalFileSystem local) {
+        fs = local.getRaw(); // no .crc side files to look for: a source is not written by Hadoop
+      }
       try (FSDataInputStream in = fs.open(path)) {
         in.seek(entry.offset());
         in.readFully(bytes);

@@ -1,0 +1,79 @@
+package io.cvpipe.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cvpipe.common.CvpipeException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Usage and settings errors are caught before Spark starts, with exit code 2 and a message naming the key. */
+class TestCommandLine {
+
+  @Test
+  void noCommandPrintsUsage() {
+    assertThatThrownBy(() -> Main.run(new String[0]))
+        .isInstanceOf(CvpipeException.class)
+        .hasMessageContaining("no command given")
+        .hasMessageContaining("usage: cvpipe <command>");
+  }
+
+  @Test
+  void unknownCommandAndArgumentAreUsageErrors() {
+    assertThatThrownBy(() -> Main.run(new String[] {"ingset"})).hasMessageContaining("unknown command 'ingset'");
+    assertThatThrownBy(() -> Main.run(new String[] {"sql", "--fromat", "csv"})).hasMessageContaining("unknown argument '--fromat'");
+    assertThatThrownBy(() -> Main.run(new String[] {"sql", "--set"})).hasMessageContaining("--set needs a value");
+    assertThatThrownBy(() -> Main.run(new String[] {"sql", "-e", "SELECT 1", "--format", "json"}))
+        .hasMessageContaining("--format: unknown value 'json'. Expected one of: table, csv");
+  }
+
+  @Test
+  void badIngestSettingsNameTheKeyAndTheAllowedValues() {
+    CvpipeException e = (CvpipeException) org.assertj.core.api.Assertions.catchThrowable(() -> Main.run(new String[] {
+        "ingest", "--set", "dataset=x", "--set", "ingest.source=/tmp", "--set", "ingest.format=imagenett"}));
+
+    assertThat(e.getMessage()).isEqualTo(
+        "ingest.format: unknown value 'imagenett'. Expected one of: imagenet-folder, imagenet-tar, coco");
+    assertThat(e.exitCode()).isEqualTo(2);
+    assertThatThrownBy(() -> Main.run(new String[] {"ingest", "--set", "dataset=x"}))
+        .hasMessageContaining("ingest.source: is required");
+    assertThatThrownBy(() -> Main.run(new String[] {"ingest", "--set", "ingest.fromat=coco"}))
+        .hasMessageContaining("ingest.fromat: unknown setting")
+        .hasMessageContaining("ingest.format");
+    assertThatThrownBy(() -> Main.run(new String[] {"ingest", "--set", "dataset=x", "--set", "ingest.source=/tmp",
+        "--set", "ingest.max-pixels=lots"}))
+        .hasMessageContaining("ingest.max-pixels: expected a whole number");
+  }
+
+  @Test
+  void sqlNeedsExactlyOneSource() {
+    assertThatThrownBy(() -> Main.run(new String[] {"sql"})).hasMessageContaining("exactly one of -e");
+    assertThatThrownBy(() -> Main.run(new String[] {"sql", "-f", "/nonexistent.sql"})).hasMessageContaining("cannot read it");
+    assertThatThrownBy(() -> Main.run(new String[] {"sql", "-e", "SELECT * FROM cvpipe.${dataset}.samples"}))
+        .hasMessageContaining("uses ${dataset}: pass it with --set dataset=VALUE");
+  }
+
+  @Test
+  void statementsSplitOnSemicolonsOutsideQuotesAndKeepTheirTitles() {
+    List<SqlCommand.Statement> statements = SqlCommand.split("""
+        -- first
+        SELECT 'a;b' AS x;
+        -- == second ==
+        SELECT "c;d", `e;f` -- trailing comment; not a split
+        FROM t;
+        ;
+        """);
+
+    assertThat(statements).extracting(SqlCommand.Statement::title).containsExactly("-- first", "-- == second ==");
+    assertThat(statements).extracting(SqlCommand.Statement::sql)
+        .containsExactly("SELECT 'a;b' AS x", "SELECT \"c;d\", `e;f` \nFROM t");
+  }
+
+  @Test
+  void valuesPrintPlainly() {
+    assertThat(ResultPrinter.text(0.1 + 0.2)).isEqualTo("0.3");
+    assertThat(ResultPrinter.text(1234567.0)).isEqualTo("1235000");
+    assertThat(ResultPrinter.text(new byte[12])).isEqualTo("<12 bytes>");
+    assertThat(ResultPrinter.text(null)).isEqualTo("NULL");
+  }
+}
