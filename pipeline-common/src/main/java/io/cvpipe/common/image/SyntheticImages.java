@@ -15,7 +15,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -245,11 +244,6 @@ public final class SyntheticImages {
       writeText(root.resolve("LOC_val_solution.csv"), valLabels.toString());
     }
     return new Layout(root, files, classes);
-  }
-
-  /** Generated files with their expected outcome, in the order written. */
-  public static List<String> paths(Layout layout) {
-    return new ArrayList<>(layout.files().keySet());
   }
 
   private static void put(Path root, String rel, byte[] bytes, Map<String, QuarantineReason> files, QuarantineReason expected) {
