@@ -1,0 +1,37 @@
+package io.cvpipe.engine;
+
+import java.nio.file.Path;
+
+/**
+ * The math of training and inference, behind one interface so that samplers, input pipelines and the loss
+ * bookkeeping never know which library runs it (the TensorFlow Java implementation is the only one now).
+ * An engine owns native memory: close it.
+ */
+public interface Engine extends AutoCloseable {
+
+  /**
+   * One optimiser step: cross-entropy of the logits against {@code targets} (a probability distribution per
+   * image: one-hot, label-smoothed, or a teacher's), batch-norm in training mode. Returns the mean loss.
+   */
+  float trainStep(ImageBatch images, float[] targets, float learningRate);
+
+  /** Logits, {@code count x classes}, batch-norm with its moving statistics. */
+  float[] predict(ImageBatch images);
+
+  /** Mean loss without updating anything (batch-norm in training mode, as in trainStep). */
+  float loss(ImageBatch images, float[] targets);
+
+  int classes();
+
+  /** Number of trainable parameters. */
+  long parameterCount();
+
+  /** Writes all variables (weights, batch-norm statistics, momentum) under {@code directory}. */
+  void saveCheckpoint(Path directory);
+
+  /** Reads what {@link #saveCheckpoint} wrote; the graph must be the same model. */
+  void restoreCheckpoint(Path directory);
+
+  @Override
+  void close();
+}

@@ -1,0 +1,145 @@
+package io.cvpipe.engine.tensorflow;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.nn.FusedBatchNorm;
+import org.tensorflow.op.random.TruncatedNormal;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * Layers written with raw TensorFlow ops (there is no Keras in Java). A network is built twice, once in
+ * training mode and once in inference mode; variables are created by name on the first build and shared by
+ * the second. Keeps the bookkeeping the optimiser needs: which parameters take weight decay (convolution and
+ * dense kernels) and which do not (batch-norm scale and shift, biases), and the batch-norm statistics
+ * updates of the training build.
+ */
+final class Layers {
+
+  private final Ops tf;
+  private final long seed;
+  private final Map<String, Variable<TFloat32>> variables = new LinkedHashMap<>();
+  private final List<Variable<TFloat32>> decayed = new ArrayList<>();
+  private final List<Variable<TFloat32>> notDecayed = new ArrayList<>();
+  private final List<Op> statisticsUpdates = new ArrayList<>();
+  private final float bnMomentum;
+  private boolean training;
+  private int initCounter;
+
+  Layers(Ops tf, long seed, float bnMomentum) {
+    this.tf = tf;
+    this.seed = seed;
+    this.bnMomentum = bnMomentum;
+  }
+
+  void training(boolean training) {
+    this.training = training;
+  }
+
+  List<Variable<TFloat32>> decayed() {
+    return decayed;
+  }
+
+  List<Variable<TFloat32>> notDecayed() {
+    return notDecayed;
+  }
+
+  List<Op> statisticsUpdates() {
+    return statisticsUpdates;
+  }
+
+  Map<String, Variable<TFloat32>> variables() {
+    return variables;
+  }
+
+  /** He-normal (fan-out) convolution kernel, as torchvision initialises ResNets; SAME padding. */
+  Operand<TFloat32> conv(String name, Operand<TFloat32> x, int kernel, long in, long out, int stride) {
+    Variable<TFloat32> w = variable(name + "/kernel", true, () -> {
+      double std = Math.sqrt(2.0 / (kernel * kernel * out));
+      return normal(Shape.of(kernel, kernel, in, out), std);
+    });
+    return tf.nn.conv2d(x, w, Arrays.asList(1L, (long) stride, (long) stride, 1L), "SAME");
+  }
+
+  /** Batch norm: batch statistics (and a moving-average update) in training, moving statistics otherwise. */
+  Operand<TFloat32> batchNorm(String name, Operand<TFloat32> x, long channels) {
+    Variable<TFloat32> gamma = variable(name + "/gamma", false, () -> fill(channels, 1f));
+    Variable<TFloat32> beta = variable(name + "/beta", false, () -> fill(channels, 0f));
+    Variable<TFloat32> mean = statistic(name + "/moving_mean", channels, 0f);
+    Variable<TFloat32> var = statistic(name + "/moving_variance", channels, 1f);
+    if (!training) {
+      return tf.nn.fusedBatchNorm(x, gamma, beta, mean, var, FusedBatchNorm.isTraining(false), FusedBatchNorm.epsilon(1e-5f)).y();
+    }
+    Operand<TFloat32> empty = tf.constant(new float[0]);
+    FusedBatchNorm<TFloat32, TFloat32> bn = tf.nn.fusedBatchNorm(x, gamma, beta, empty, empty,
+        FusedBatchNorm.isTraining(true), FusedBatchNorm.epsilon(1e-5f));
+    Operand<TFloat32> m = tf.constant(bnMomentum);
+    Operand<TFloat32> keep = tf.constant(1f - bnMomentum);
+    statisticsUpdates.add(tf.assign(mean, tf.math.add(tf.math.mul(mean, keep), tf.math.mul(bn.batchMean(), m))));
+    statisticsUpdates.add(tf.assign(var, tf.math.add(tf.math.mul(var, keep), tf.math.mul(bn.batchVariance(), m))));
+    return bn.y();
+  }
+
+  /** Fully connected layer: kernel (decayed) and bias (not). */
+  Operand<TFloat32> dense(String name, Operand<TFloat32> x, long in, long out) {
+    Variable<TFloat32> w = variable(name + "/kernel", true, () -> normal(Shape.of(in, out), 1.0 / Math.sqrt(in)));
+    Variable<TFloat32> b = variable(name + "/bias", false, () -> fill(out, 0f));
+    return tf.nn.biasAdd(tf.linalg.matMul(x, w), b);
+  }
+
+  Operand<TFloat32> tfAdd(Operand<TFloat32> a, Operand<TFloat32> b) {
+    return tf.math.add(a, b);
+  }
+
+  Operand<TFloat32> relu(Operand<TFloat32> x) {
+    return tf.nn.relu(x);
+  }
+
+  Operand<TFloat32> maxPool(Operand<TFloat32> x, int size, int stride) {
+    return tf.nn.maxPool(x, tf.constant(new int[] {1, size, size, 1}), tf.constant(new int[] {1, stride, stride, 1}), "SAME");
+  }
+
+  /** Mean over height and width: any input size gives one vector per image. */
+  Operand<TFloat32> globalAveragePool(Operand<TFloat32> x) {
+    return tf.math.mean(x, tf.constant(new int[] {1, 2}));
+  }
+
+  private interface Init {
+    Operand<TFloat32> value();
+  }
+
+  private Variable<TFloat32> variable(String name, boolean decay, Init init) {
+    Variable<TFloat32> existing = variables.get(name);
+    if (existing != null) {
+      return existing;
+    }
+    Variable<TFloat32> v = tf.withName(name.replace('/', '_')).variable(init.value());
+    variables.put(name, v);
+    (decay ? decayed : notDecayed).add(v);
+    return v;
+  }
+
+  private Variable<TFloat32> statistic(String name, long channels, float value) {
+    return variables.computeIfAbsent(name, n -> tf.withName(n.replace('/', '_')).variable(fill(channels, value)));
+  }
+
+  private Operand<TFloat32> normal(Shape shape, double std) {
+    Operand<TInt64> dims = tf.constant(shape.asArray());
+    Operand<TFloat32> unit = tf.random.truncatedNormal(dims, TFloat32.class,
+        TruncatedNormal.seed(seed), TruncatedNormal.seed2((long) ++initCounter));
+    // a truncated normal has std 0.88 of the untruncated one
+    return tf.math.mul(unit, tf.constant((float) (std / 0.87962566)));
+  }
+
+  private Operand<TFloat32> fill(long n, float value) {
+    return tf.fill(tf.constant(new long[] {n}), tf.constant(value));
+  }
+}

@@ -1,0 +1,175 @@
+package io.cvpipe.engine.tensorflow;
+
+import io.cvpipe.engine.Device;
+import io.cvpipe.engine.Engine;
+import io.cvpipe.engine.ImageBatch;
+import io.cvpipe.engine.ModelSpec;
+import io.cvpipe.engine.OptimizerSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.DeviceSpec;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.train.ApplyMomentum;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * The TensorFlow Java engine: one graph holding the network twice (training and inference builds sharing
+ * variables), the cross-entropy loss against fed target distributions, gradients from
+ * {@code Graph.addGradients}, and SGD with momentum applied by {@code ApplyMomentum}, weight decay added to
+ * the gradients of kernels only. Image height and width are free, so every sampler scale runs on one graph.
+ */
+public final class TensorFlowEngine implements Engine {
+
+  private final ModelSpec spec;
+  private final Graph graph;
+  private final Session session;
+  private final Placeholder<TFloat32> images;
+  private final Placeholder<TFloat32> targets;
+  private final Placeholder<TFloat32> learningRate;
+  private final Operand<TFloat32> loss;
+  private final Operand<TFloat32> inferenceLogits;
+  private final Op trainOp;
+  private final long parameters;
+
+  private TensorFlowEngine(ModelSpec spec, OptimizerSpec optimizer, Device device) {
+    this.spec = spec;
+    this.graph = new Graph();
+    try {
+      Ops tf = Ops.create(graph);
+      if (device != Device.AUTO) {
+        tf = tf.withDevice(DeviceSpec.newBuilder().deviceType(device == Device.GPU ? DeviceSpec.DeviceType.GPU
+            : DeviceSpec.DeviceType.CPU).deviceIndex(0).build());
+      }
+      images = tf.withName("images").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(-1, -1, -1, spec.channels())));
+      targets = tf.withName("targets").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, spec.classes())));
+      learningRate = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+
+      Layers layers = new Layers(tf, spec.seed(), (float) optimizer.bnMomentum());
+      layers.training(true);
+      Operand<TFloat32> trainLogits = ResNet.logits(layers, spec, images);
+      layers.training(false);
+      inferenceLogits = tf.withName("logits").identity(ResNet.logits(layers, spec, images));
+      loss = tf.withName("loss").math.mean(
+          tf.nn.softmaxCrossEntropyWithLogits(trainLogits, targets).loss(), tf.constant(0));
+
+      List<Variable<TFloat32>> trainable = new ArrayList<>(layers.decayed());
+      trainable.addAll(layers.notDecayed());
+      Output<?>[] grads = graph.addGradients(loss.asOutput(), trainable.stream().map(Operand::asOutput).toArray(Output[]::new));
+      List<Op> updates = new ArrayList<>(layers.statisticsUpdates());
+      Operand<TFloat32> momentum = tf.constant((float) optimizer.momentum());
+      Operand<TFloat32> decay = tf.constant((float) optimizer.weightDecay());
+      long count = 0;
+      for (int i = 0; i < trainable.size(); i++) {
+        Variable<TFloat32> v = trainable.get(i);
+        @SuppressWarnings("unchecked")
+        Operand<TFloat32> g = (Operand<TFloat32>) grads[i];
+        if (i < layers.decayed().size() && optimizer.weightDecay() > 0) {
+          g = tf.math.add(g, tf.math.mul(v, decay)); // coupled L2, as PyTorch SGD; never on BN or bias
+        }
+        Variable<TFloat32> accumulator = tf.variable(tf.zerosLike(v));
+        updates.add(tf.train.applyMomentum(v, accumulator, learningRate, g, momentum,
+            ApplyMomentum.useNesterov(optimizer.nesterov())));
+        count += v.shape().size();
+      }
+      parameters = count;
+      trainOp = tf.withName("train").withControlDependencies(updates).noOp();
+      session = new Session(graph, ConfigProto.newBuilder().setAllowSoftPlacement(true).build());
+      session.initialize();
+    } catch (RuntimeException e) {
+      graph.close();
+      throw e;
+    }
+  }
+
+  public static TensorFlowEngine create(ModelSpec spec, OptimizerSpec optimizer, Device device) {
+    return new TensorFlowEngine(spec, optimizer, device);
+  }
+
+  @Override
+  public float trainStep(ImageBatch batch, float[] target, float lr) {
+    try (TFloat32 x = tensor(batch); TFloat32 y = targets(batch.count(), target); TFloat32 rate = TFloat32.scalarOf(lr);
+        Result out = session.runner().feed(images, x).feed(targets, y).feed(learningRate, rate)
+            .fetch(loss).addTarget(trainOp).run()) {
+      return ((TFloat32) out.get(0)).getFloat();
+    }
+  }
+
+  @Override
+  public float loss(ImageBatch batch, float[] target) {
+    try (TFloat32 x = tensor(batch); TFloat32 y = targets(batch.count(), target);
+        Result out = session.runner().feed(images, x).feed(targets, y).fetch(loss).run()) {
+      return ((TFloat32) out.get(0)).getFloat();
+    }
+  }
+
+  @Override
+  public float[] predict(ImageBatch batch) {
+    try (TFloat32 x = tensor(batch); Result out = session.runner().feed(images, x).fetch(inferenceLogits).run()) {
+      float[] logits = new float[batch.count() * spec.classes()];
+      ((TFloat32) out.get(0)).copyTo(DataBuffers.of(logits, false, false));
+      return logits;
+    }
+  }
+
+  @Override
+  public int classes() {
+    return spec.classes();
+  }
+
+  @Override
+  public long parameterCount() {
+    return parameters;
+  }
+
+  @Override
+  public void saveCheckpoint(Path directory) {
+    try {
+      Files.createDirectories(directory);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create checkpoint directory " + directory, e);
+    }
+    session.save(directory.resolve("variables").toString());
+  }
+
+  @Override
+  public void restoreCheckpoint(Path directory) {
+    if (!Files.exists(directory.resolve("variables.index"))) {
+      throw new IllegalArgumentException("no checkpoint in " + directory + " (variables.index is missing)");
+    }
+    session.restore(directory.resolve("variables").toString());
+  }
+
+  @Override
+  public void close() {
+    session.close();
+    graph.close();
+  }
+
+  private TFloat32 tensor(ImageBatch b) {
+    return TFloat32.tensorOf(Shape.of(b.count(), b.height(), b.width(), b.channels()),
+        DataBuffers.of(b.pixels(), true, false));
+  }
+
+  private TFloat32 targets(int count, float[] target) {
+    if (target.length != count * spec.classes()) {
+      throw new IllegalArgumentException("expected " + count + " x " + spec.classes() + " target values, got " + target.length);
+    }
+    return TFloat32.tensorOf(Shape.of(count, spec.classes()), DataBuffers.of(target, true, false));
+  }
+}
