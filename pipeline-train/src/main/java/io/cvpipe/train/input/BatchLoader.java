@@ -1,0 +1,137 @@
+package io.cvpipe.train.input;
+
+import io.cvpipe.common.augment.CropBox;
+import io.cvpipe.common.augment.Pixels;
+import io.cvpipe.common.augment.RandomResizedCrop;
+import io.cvpipe.engine.ImageBatch;
+import io.cvpipe.train.sampler.BatchPlan;
+import java.awt.image.BufferedImage;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+
+/**
+ * Decodes and augments the batches of an epoch on worker threads, {@code prefetch} batches ahead of the
+ * engine, in plan order. Augmentation parameters are a pure function of (seed, epoch, sample id), so a
+ * resumed epoch sees the same crops. A sample that fails to decode is reported and left out of its batch.
+ */
+public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
+
+  private final Iterator<BatchPlan> plans;
+  private final SampleStore samples;
+  private final View view;
+  private final int channels;
+  private final float[] mean;
+  private final float[] std;
+  private final long seed;
+  private final int epoch;
+  private final Consumer<String> warnings;
+  private final ExecutorService workers;
+  private final ArrayDeque<Future<LoadedBatch>> ahead = new ArrayDeque<>();
+  private final int prefetch;
+
+  public BatchLoader(List<BatchPlan> plans, SampleStore samples, View view, int channels, float[] mean, float[] std,
+      long seed, int epoch, int threads, int prefetch, Consumer<String> warnings) {
+    this.plans = plans.iterator();
+    this.samples = samples;
+    this.view = view;
+    this.channels = channels;
+    this.mean = mean;
+    this.std = std;
+    this.seed = seed;
+    this.epoch = epoch;
+    this.warnings = warnings;
+    this.prefetch = Math.max(1, prefetch);
+    this.workers = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
+      Thread t = new Thread(r, "cvpipe-loader");
+      t.setDaemon(true);
+      return t;
+    });
+    fill();
+  }
+
+  private void fill() {
+    while (ahead.size() < prefetch && plans.hasNext()) {
+      BatchPlan plan = plans.next();
+      ahead.add(workers.submit(() -> load(plan)));
+    }
+  }
+
+  @Override
+  public boolean hasNext() {
+    return !ahead.isEmpty();
+  }
+
+  @Override
+  public LoadedBatch next() {
+    if (ahead.isEmpty()) {
+      throw new NoSuchElementException();
+    }
+    try {
+      LoadedBatch batch = ahead.poll().get();
+      fill();
+      return batch;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while loading a batch", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("loading a batch failed: " + e.getCause(), e.getCause());
+    }
+  }
+
+  private LoadedBatch load(BatchPlan plan) {
+    int h = plan.cropHeight();
+    int w = plan.cropWidth();
+    int per = h * w * channels;
+    float[] pixels = new float[plan.size() * per];
+    int[] labels = new int[plan.size()];
+    long[] ids = new long[plan.size()];
+    int n = 0;
+    for (int index : plan.indices()) {
+      long id = samples.sampleId(index);
+      try {
+        BufferedImage image = Pixels.decode(samples.image(index));
+        if (image == null) {
+          throw new IllegalArgumentException("no decoder for these bytes");
+        }
+        CropBox box = view == View.TRAIN
+            ? RandomResizedCrop.IMAGENET.draw(image.getHeight(), image.getWidth(), new Random(mix(seed, epoch, id)))
+            : RandomResizedCrop.centre(image.getHeight(), image.getWidth(), Math.min(h, w));
+        Pixels.render(image, box, h, w, channels, mean, std, pixels, n * per);
+        labels[n] = samples.label(index);
+        ids[n] = id;
+        n++;
+      } catch (Exception e) {
+        warnings.accept("train: skipping sample_id " + id + ": cannot decode it (" + e.getMessage() + ")");
+      }
+    }
+    int skipped = plan.size() - n;
+    if (skipped > 0) {
+      pixels = Arrays.copyOf(pixels, n * per);
+      labels = Arrays.copyOf(labels, n);
+      ids = Arrays.copyOf(ids, n);
+    }
+    return new LoadedBatch(new ImageBatch(pixels, n, h, w, channels), labels, ids, skipped);
+  }
+
+  /** A per-(seed, epoch, sample) random stream (SplitMix64 finaliser over the three). */
+  static long mix(long seed, int epoch, long id) {
+    long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + id;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+
+  @Override
+  public void close() {
+    workers.shutdownNow();
+  }
+}

@@ -1,0 +1,44 @@
+package io.cvpipe.train.input;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Samples held as their encoded bytes (JPEG/PNG as stored), decoded only when a batch needs them. */
+public final class InMemorySamples implements SampleStore {
+
+  private final List<Long> ids = new ArrayList<>();
+  private final List<Integer> labels = new ArrayList<>();
+  private final List<byte[]> images = new ArrayList<>();
+  private long bytes;
+
+  public void add(long sampleId, int label, byte[] image) {
+    ids.add(sampleId);
+    labels.add(label);
+    images.add(image);
+    bytes += image.length;
+  }
+
+  public long bytes() {
+    return bytes;
+  }
+
+  @Override
+  public int size() {
+    return ids.size();
+  }
+
+  @Override
+  public long sampleId(int index) {
+    return ids.get(index);
+  }
+
+  @Override
+  public int label(int index) {
+    return labels.get(index);
+  }
+
+  @Override
+  public byte[] image(int index) {
+    return images.get(index);
+  }
+}
