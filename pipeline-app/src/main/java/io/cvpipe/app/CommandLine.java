@@ -16,6 +16,8 @@ record CommandLine(String command, Path conf, List<String> sets, Optional<String
       commands:
         ingest   raw images into cvpipe.<dataset>.samples, classes, quarantine
                  --set dataset=NAME --set ingest.source=PATH_OR_URI --set ingest.format=imagenet-folder
+        train    a classifier from cvpipe.<dataset>.samples (CVNets samplers and recipe, TensorFlow Java)
+                 --set dataset=NAME --set train.run=RUN --set train.model=resnet18|resnet50|resnet101
         sql      run Spark SQL against the catalog:  -e "QUERY" | -f FILE.sql  [--format table|csv]
                  ${key} in the text is replaced by the setting's value (e.g. --set dataset=demo)
         demo     generate a small image dataset (with bad files), ingest it, print its statistics

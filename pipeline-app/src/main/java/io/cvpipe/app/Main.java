@@ -7,6 +7,11 @@ import io.cvpipe.common.settings.SparkSettings;
 import io.cvpipe.common.spark.SparkSessions;
 import io.cvpipe.ingest.IngestJob;
 import io.cvpipe.ingest.IngestSettings;
+import io.cvpipe.train.EpochMetrics;
+import io.cvpipe.train.TrainJob;
+import io.cvpipe.train.TrainSettings;
+import java.util.List;
+import java.util.Locale;
 import java.util.function.Function;
 import org.apache.spark.sql.SparkSession;
 
@@ -45,6 +50,18 @@ public final class Main {
         IngestSettings ingest = IngestSettings.from(settings);
         return withSpark(settings, spark -> {
           System.out.println(new IngestJob(spark, ingest).run().summary());
+          return 0;
+        });
+      }
+      case "train" -> {
+        Settings settings = Settings.load(cli.conf(), cli.sets());
+        TrainSettings train = TrainSettings.from(settings);
+        return withSpark(settings, spark -> {
+          List<EpochMetrics> epochs = new TrainJob(spark, train).run();
+          EpochMetrics last = epochs.get(epochs.size() - 1);
+          System.out.printf(Locale.ROOT, "train %s: %d epochs, last: loss %.4f%s; checkpoint %s%n", train.run(),
+              epochs.size(), last.trainLoss(), last.top1() == null ? "" : String.format(Locale.ROOT,
+                  ", top-1 %.4f, top-5 %.4f", last.top1(), last.top5()), last.checkpoint());
           return 0;
         });
       }

@@ -46,6 +46,18 @@ class TestCommandLine {
   }
 
   @Test
+  void badTrainSettingsAreRefusedBeforeSparkStarts() {
+    assertThatThrownBy(() -> Main.run(new String[] {"train", "--set", "dataset=x", "--set", "train.run=r",
+        "--set", "train.model=vit"}))
+        .hasMessageContaining("train.model: unknown value 'vit'. Expected one of: resnet18, resnet50, resnet101");
+    assertThatThrownBy(() -> Main.run(new String[] {"train", "--set", "dataset=x"}))
+        .hasMessageContaining("train.run: is required");
+    assertThatThrownBy(() -> Main.run(new String[] {"train", "--set", "dataset=x", "--set", "train.run=r",
+        "--set", "train.device=tpu"}))
+        .hasMessageContaining("train.device: unknown value 'tpu'. Expected one of: auto, cpu, gpu");
+  }
+
+  @Test
   void sqlNeedsExactlyOneSource() {
     assertThatThrownBy(() -> Main.run(new String[] {"sql"})).hasMessageContaining("exactly one of -e");
     assertThatThrownBy(() -> Main.run(new String[] {"sql", "-f", "/nonexistent.sql"})).hasMessageContaining("cannot read it");

@@ -89,6 +89,24 @@ public final class Schemas {
       field("samples_snapshot_id", LongType, true, "samples snapshot after the run"),
   });
 
+  public static final StructType TRAIN_METRICS = new StructType(new StructField[] {
+      field("run", StringType, false, "train.run"),
+      field("dataset", StringType, false, null),
+      field("model", StringType, false, "architecture and width, e.g. resnet18x0.5"),
+      field("epoch", IntegerType, false, "1-based"),
+      field("train_loss", DoubleType, false, "mean training loss of the epoch"),
+      field("val_loss", DoubleType, true, "mean validation loss (null without validation)"),
+      field("top1", DoubleType, true, "validation top-1 accuracy"),
+      field("top5", DoubleType, true, "validation top-5 accuracy"),
+      field("learning_rate", DoubleType, false, "learning rate at the end of the epoch"),
+      field("images_per_second", DoubleType, false, "training images per second"),
+      field("seconds", DoubleType, false, "wall time of the epoch (training and validation)"),
+      field("skipped", LongType, false, "samples that failed to decode in the epoch"),
+      field("checkpoint", StringType, false, "checkpoint directory written after the epoch"),
+      field("samples_snapshot_id", LongType, true, "snapshot of the samples table trained on"),
+      field("finished_at", TimestampType, false, null),
+  });
+
   private static StructField field(String name, org.apache.spark.sql.types.DataType type, boolean nullable, String comment) {
     StructField f = new StructField(name, type, nullable, Metadata.empty());
     return comment == null ? f : f.withComment(comment);

@@ -18,6 +18,7 @@ public final class Tables {
   public static final String CATALOG = "cvpipe";
   public static final String RUNS_NAMESPACE = CATALOG + ".runs";
   public static final String INGEST_RUNS = RUNS_NAMESPACE + ".ingest";
+  public static final String TRAIN_METRICS = RUNS_NAMESPACE + ".train_metrics";
 
   private Tables() {}
 

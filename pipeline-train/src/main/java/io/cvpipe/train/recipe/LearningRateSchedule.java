@@ -5,7 +5,8 @@ package io.cvpipe.train.recipe;
  * {@code warmupIterations}, then cosine annealing by epoch from {@code max} to {@code min} over
  * {@code epochs}: {@code min + (max - min) / 2 * (1 + cos(pi * epoch / epochs))}.
  */
-public record LearningRateSchedule(double max, double min, double warmupInit, long warmupIterations, int epochs) {
+public record LearningRateSchedule(double max, double min, double warmupInit, long warmupIterations, int epochs)
+    implements java.io.Serializable {
 
   public LearningRateSchedule {
     if (max <= 0 || min < 0 || min > max || warmupInit < 0 || warmupIterations < 0 || epochs <= 0) {

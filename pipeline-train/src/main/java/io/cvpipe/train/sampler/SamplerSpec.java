@@ -9,7 +9,7 @@ import java.util.TreeSet;
  * and the divisor they are rounded to. {@link #scales()} gives CVNets' exact list.
  */
 public record SamplerSpec(SamplerKind kind, int baseHeight, int baseWidth, int batchSize, int minCrop, int maxCrop,
-    int numScales, int divisor) {
+    int numScales, int divisor) implements java.io.Serializable {
 
   public SamplerSpec {
     if (baseHeight <= 0 || baseWidth <= 0 || batchSize <= 0 || numScales <= 0 || divisor <= 0) {

@@ -1,0 +1,51 @@
+package io.cvpipe.train;
+
+import io.cvpipe.common.Errors;
+import io.cvpipe.train.input.InMemorySamples;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetReaders;
+import org.apache.iceberg.hadoop.HadoopInputFile;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.parquet.Parquet;
+
+/**
+ * Reads a task's share of the samples table straight from its Parquet data files, without Spark SQL, with
+ * the Iceberg generic readers of the Spark runtime jar (the driver planned which files at which snapshot).
+ */
+final class TableFiles {
+
+  static final String[] COLUMNS = {"sample_id", "class_index", "image"};
+
+  private TableFiles() {}
+
+  static InMemorySamples load(List<String> files, Schema projection, Configuration conf) {
+    InMemorySamples samples = new InMemorySamples();
+    for (String file : files) {
+      try (CloseableIterable<Record> records = Parquet.read(HadoopInputFile.fromLocation(file, conf))
+          .project(projection)
+          .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(projection, fileSchema))
+          .build()) {
+        for (Record r : records) {
+          Object label = r.getField("class_index");
+          if (label == null) {
+            throw Errors.state("sample " + r.getField("sample_id") + " in " + file + " has no class_index: "
+                + "classification training needs labelled samples (COCO detection datasets are not supported yet)");
+          }
+          ByteBuffer image = (ByteBuffer) r.getField("image");
+          byte[] bytes = new byte[image.remaining()];
+          image.duplicate().get(bytes);
+          samples.add((Long) r.getField("sample_id"), (Integer) label, bytes);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read data file " + file, e);
+      }
+    }
+    return samples;
+  }
+}

@@ -1,0 +1,162 @@
+package io.cvpipe.train;
+
+import io.cvpipe.common.Errors;
+import io.cvpipe.common.table.Schemas;
+import io.cvpipe.common.table.Tables;
+import io.cvpipe.train.input.InMemorySamples;
+import java.io.Serializable;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.spark.Spark3Util;
+import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.SerializableConfiguration;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction1;
+
+/**
+ * {@code cvpipe train}: the driver pins a snapshot of the samples table and plans which data files hold
+ * each split; one Spark barrier task (a barrier stage so that the distributed issue can give the same loop N
+ * tasks) loads its files, runs {@link TrainLoop} and sends back per-epoch metrics, which the driver writes to
+ * {@code cvpipe.runs.train_metrics}.
+ */
+public final class TrainJob {
+
+  private final SparkSession spark;
+  private final TrainSettings settings;
+
+  public TrainJob(SparkSession spark, TrainSettings settings) {
+    this.spark = spark;
+    this.settings = settings;
+  }
+
+  public List<EpochMetrics> run() {
+    String samplesName = Tables.samples(settings.dataset());
+    if (!Tables.exists(spark, samplesName)) {
+      throw Errors.state(samplesName + " does not exist: ingest the dataset first (cvpipe ingest --set dataset="
+          + settings.dataset() + " ...)");
+    }
+    Table table = icebergTable(samplesName);
+    Snapshot snapshot = table.currentSnapshot();
+    if (snapshot == null) {
+      throw Errors.state(samplesName + " has no rows yet: ingest the dataset first");
+    }
+    int classes = (int) spark.table(Tables.classes(settings.dataset())).count();
+    if (classes < 2) {
+      throw Errors.state(Tables.classes(settings.dataset()) + " has " + classes + " classes; training needs at least 2");
+    }
+    Plan train = plan(table, snapshot, settings.split());
+    if (train.files.isEmpty()) {
+      throw Errors.setting("train.split", "'" + settings.split() + "' has no rows in " + samplesName
+          + " (snapshot " + snapshot.snapshotId() + "). Splits there: " + splits());
+    }
+    Plan val = settings.valSplit().isEmpty() ? new Plan(List.of(), 0) : plan(table, snapshot, settings.valSplit());
+    if (!settings.valSplit().isEmpty() && val.files.isEmpty()) {
+      System.err.println("train " + settings.run() + ": split '" + settings.valSplit() + "' has no rows; training without validation");
+    }
+    if (train.bytes + val.bytes > settings.maxTaskBytes()) {
+      throw Errors.setting("train.max-task-bytes", String.format(Locale.ROOT,
+          "the task would hold %,d MB of images, above the limit of %,d MB. Raise it (with executor memory to match)",
+          (train.bytes + val.bytes) >> 20, settings.maxTaskBytes() >> 20));
+    }
+    Schema projection = table.schema().select(TableFiles.COLUMNS);
+    System.err.printf(Locale.ROOT, "train %s: %s at snapshot %d: %d training files (%,d MB), %d validation files, %d classes%n",
+        settings.run(), samplesName, snapshot.snapshotId(), train.files.size(), train.bytes >> 20, val.files.size(), classes);
+
+    TaskBody body = new TaskBody(settings, classes, train.files, val.files, projection,
+        new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()));
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    List<EpochMetrics> metrics = new ArrayList<>(jsc.parallelize(List.of(0), 1).rdd().barrier()
+        .mapPartitions(body, false, ClassTag$.MODULE$.apply(EpochMetrics.class)).toJavaRDD().collect());
+    writeMetrics(metrics, snapshot.snapshotId());
+    return metrics;
+  }
+
+  /** What runs in the barrier task: load the task's files, train, return the epochs' metrics. */
+  private static final class TaskBody extends AbstractFunction1<scala.collection.Iterator<Integer>, scala.collection.Iterator<EpochMetrics>>
+      implements Serializable {
+    private final TrainSettings settings;
+    private final int classes;
+    private final List<String> trainFiles;
+    private final List<String> valFiles;
+    private final Schema projection;
+    private final SerializableConfiguration conf;
+
+    TaskBody(TrainSettings settings, int classes, List<String> trainFiles, List<String> valFiles, Schema projection,
+        SerializableConfiguration conf) {
+      this.settings = settings;
+      this.classes = classes;
+      this.trainFiles = trainFiles;
+      this.valFiles = valFiles;
+      this.projection = projection;
+      this.conf = conf;
+    }
+
+    @Override
+    public scala.collection.Iterator<EpochMetrics> apply(scala.collection.Iterator<Integer> ignored) {
+      BarrierTaskContext context = BarrierTaskContext.get();
+      InMemorySamples train = TableFiles.load(trainFiles, projection, conf.value());
+      InMemorySamples val = TableFiles.load(valFiles, projection, conf.value());
+      List<EpochMetrics> metrics = new TrainLoop(settings, classes, context.partitionId(),
+          context.getTaskInfos().length, System.err).run(train, val);
+      return CollectionConverters.asScala(metrics.iterator());
+    }
+  }
+
+  private record Plan(List<String> files, long bytes) {}
+
+  private static Plan plan(Table table, Snapshot snapshot, String split) {
+    List<String> files = new ArrayList<>();
+    long bytes = 0;
+    try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(snapshot.snapshotId())
+        .filter(Expressions.equal("split", split)).planFiles()) {
+      for (FileScanTask task : tasks) {
+        files.add(task.file().location());
+        bytes += task.file().fileSizeInBytes();
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot plan the scan of " + table.name(), e);
+    }
+    return new Plan(files, bytes);
+  }
+
+  private String splits() {
+    return spark.sql("SELECT collect_set(split) FROM " + Tables.samples(settings.dataset())).first().getList(0).toString();
+  }
+
+  private void writeMetrics(List<EpochMetrics> metrics, long snapshotId) {
+    Tables.createIfMissing(spark, Tables.TRAIN_METRICS, Schemas.TRAIN_METRICS, "", Map.of("format-version", "2"));
+    String model = settings.model() + "x" + settings.width();
+    Timestamp now = Timestamp.from(Instant.now());
+    List<Row> rows = new ArrayList<>();
+    for (EpochMetrics m : metrics) {
+      rows.add(RowFactory.create(settings.run(), settings.dataset(), model, m.epoch(), m.trainLoss(), m.valLoss(),
+          m.top1(), m.top5(), m.learningRate(), m.imagesPerSecond(), m.seconds(), m.skipped(), m.checkpoint(),
+          snapshotId, now));
+    }
+    Tables.append(spark, spark.createDataFrame(rows, Schemas.TRAIN_METRICS), Tables.TRAIN_METRICS,
+        Schemas.TRAIN_METRICS, settings.run());
+  }
+
+  private Table icebergTable(String name) {
+    try {
+      return Spark3Util.loadIcebergTable(spark, name);
+    } catch (Exception e) {
+      throw Errors.state("cannot load Iceberg table " + name + ": " + e.getMessage());
+    }
+  }
+}

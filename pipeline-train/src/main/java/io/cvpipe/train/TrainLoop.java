@@ -1,0 +1,160 @@
+package io.cvpipe.train;
+
+import io.cvpipe.common.augment.Pixels;
+import io.cvpipe.engine.Engine;
+import io.cvpipe.engine.Engines;
+import io.cvpipe.train.input.BatchLoader;
+import io.cvpipe.train.input.InMemorySamples;
+import io.cvpipe.train.input.LoadedBatch;
+import io.cvpipe.train.input.SampleStore;
+import io.cvpipe.train.input.View;
+import io.cvpipe.train.recipe.Targets;
+import io.cvpipe.train.sampler.BatchPlan;
+import io.cvpipe.train.sampler.Sampler;
+import io.cvpipe.train.sampler.SamplerSpec;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The training loop of one task: CVNets' sampler over the task's samples, the prefetching loader, the
+ * engine, the schedule; after each epoch a validation pass (top-1, top-5, loss) and a checkpoint. It runs
+ * inside a Spark barrier task and knows only its rank and world size, so the distributed issue can start N
+ * of them.
+ */
+final class TrainLoop {
+
+  private final TrainSettings settings;
+  private final int classes;
+  private final int rank;
+  private final int world;
+  private final PrintStream log;
+
+  TrainLoop(TrainSettings settings, int classes, int rank, int world, PrintStream log) {
+    this.settings = settings;
+    this.classes = classes;
+    this.rank = rank;
+    this.world = world;
+    this.log = log;
+  }
+
+  List<EpochMetrics> run(InMemorySamples train, InMemorySamples val) {
+    float[] mean = settings.channels() == 1 ? new float[] {0.5f} : Pixels.IMAGENET_MEAN;
+    float[] std = settings.channels() == 1 ? new float[] {0.25f} : Pixels.IMAGENET_STD;
+    int threads = settings.loaderThreads() > 0 ? settings.loaderThreads() : Runtime.getRuntime().availableProcessors();
+    Sampler sampler = new Sampler(settings.sampler(), settings.seed());
+    Path runDir = Path.of(settings.modelsDir(), settings.run());
+    List<EpochMetrics> metrics = new ArrayList<>();
+    long iteration = 0;
+    try (Engine engine = Engines.tensorflow(settings.modelSpec(classes), settings.optimizer(), settings.device())) {
+      log.printf(Locale.ROOT, "train %s: %s x%s, %,d parameters, %,d training and %,d validation samples, %s scales %s%n",
+          settings.run(), settings.model(), settings.width(), engine.parameterCount(), train.size(), val.size(),
+          settings.sampler().kind().code(), sampler.scales());
+      for (int epoch = 0; epoch < settings.epochs(); epoch++) {
+        long start = System.nanoTime();
+        double lossSum = 0;
+        long images = 0;
+        long skipped = 0;
+        double lr = settings.schedule().at(iteration, epoch);
+        List<BatchPlan> plans = sampler.epoch(train.size(), epoch, rank, world);
+        int step = 0;
+        try (BatchLoader loader = new BatchLoader(plans, train, View.TRAIN, settings.channels(), mean, std,
+            settings.seed(), epoch, threads, settings.prefetch(), log::println)) {
+          while (loader.hasNext()) {
+            LoadedBatch batch = loader.next();
+            skipped += batch.skipped();
+            if (batch.images().count() == 0) {
+              continue;
+            }
+            lr = settings.schedule().at(iteration, epoch);
+            float loss = engine.trainStep(batch.images(),
+                Targets.smoothed(batch.labels(), classes, settings.labelSmoothing()), (float) lr);
+            if (!Float.isFinite(loss)) {
+              throw new IllegalStateException("train " + settings.run() + ": loss is " + loss + " at epoch " + (epoch + 1)
+                  + ", step " + step + " (learning rate " + lr + "). Lower train.lr.max or raise train.lr.warmup-iterations");
+            }
+            lossSum += loss * batch.images().count();
+            images += batch.images().count();
+            iteration++;
+            step++;
+            if (step % settings.logEvery() == 0) {
+              double seconds = (System.nanoTime() - start) / 1e9;
+              log.printf(Locale.ROOT, "train %s: epoch %d/%d, step %d/%d, loss %.4f, lr %.5f, %.1f img/s%n",
+                  settings.run(), epoch + 1, settings.epochs(), step, plans.size(), lossSum / images, lr, images / seconds);
+            }
+          }
+        }
+        double trainSeconds = (System.nanoTime() - start) / 1e9;
+        Evaluation eval = val.size() == 0 ? null : evaluate(engine, val, mean, std, threads);
+        Path checkpoint = runDir.resolve("checkpoints").resolve(String.format(Locale.ROOT, "epoch-%04d", epoch + 1));
+        engine.saveCheckpoint(checkpoint);
+        EpochMetrics m = new EpochMetrics(epoch + 1, images == 0 ? Double.NaN : lossSum / images,
+            eval == null ? null : eval.loss, eval == null ? null : eval.top1, eval == null ? null : eval.top5, lr,
+            images / Math.max(1e-9, trainSeconds), (System.nanoTime() - start) / 1e9, skipped + (eval == null ? 0 : eval.skipped),
+            checkpoint.toString());
+        metrics.add(m);
+        log.printf(Locale.ROOT, "train %s: epoch %d/%d done: loss %.4f%s, %.1f img/s, %.0f s%n", settings.run(), m.epoch(),
+            settings.epochs(), m.trainLoss(), eval == null ? "" : String.format(Locale.ROOT,
+                ", val loss %.4f, top-1 %.4f, top-5 %.4f", eval.loss, eval.top1, eval.top5), m.imagesPerSecond(), m.seconds());
+      }
+    }
+    return metrics;
+  }
+
+  private record Evaluation(double loss, double top1, double top5, long skipped) {}
+
+  /** Validation view (resize + centre crop at the base size), moving batch-norm statistics. */
+  private Evaluation evaluate(Engine engine, SampleStore val, float[] mean, float[] std, int threads) {
+    SamplerSpec base = settings.sampler();
+    List<BatchPlan> plans = new ArrayList<>();
+    int[] all = new int[val.size()];
+    for (int i = 0; i < all.length; i++) {
+      all[i] = i;
+    }
+    for (int i = 0; i < all.length; i += base.batchSize()) {
+      plans.add(new BatchPlan(base.baseHeight(), base.baseWidth(),
+          java.util.Arrays.copyOfRange(all, i, Math.min(all.length, i + base.batchSize()))));
+    }
+    double lossSum = 0;
+    long top1 = 0;
+    long top5 = 0;
+    long n = 0;
+    long skipped = 0;
+    try (BatchLoader loader = new BatchLoader(plans, val, View.EVAL, settings.channels(), mean, std, settings.seed(), 0,
+        threads, settings.prefetch(), log::println)) {
+      while (loader.hasNext()) {
+        LoadedBatch batch = loader.next();
+        skipped += batch.skipped();
+        int count = batch.images().count();
+        if (count == 0) {
+          continue;
+        }
+        float[] logits = engine.predict(batch.images());
+        for (int i = 0; i < count; i++) {
+          int label = batch.labels()[i];
+          double max = Double.NEGATIVE_INFINITY;
+          for (int c = 0; c < classes; c++) {
+            max = Math.max(max, logits[i * classes + c]);
+          }
+          double sum = 0;
+          int rank = 0;
+          float own = logits[i * classes + label];
+          for (int c = 0; c < classes; c++) {
+            float v = logits[i * classes + c];
+            sum += Math.exp(v - max);
+            if (v > own || (v == own && c < label)) {
+              rank++;
+            }
+          }
+          lossSum += -(own - max - Math.log(sum));
+          top1 += rank == 0 ? 1 : 0;
+          top5 += rank < 5 ? 1 : 0;
+        }
+        n += count;
+      }
+    }
+    return new Evaluation(lossSum / Math.max(1, n), top1 / (double) Math.max(1, n), top5 / (double) Math.max(1, n), skipped);
+  }
+}

@@ -1,0 +1,138 @@
+package io.cvpipe.train;
+
+import io.cvpipe.common.Errors;
+import io.cvpipe.common.settings.Settings;
+import io.cvpipe.common.table.Tables;
+import io.cvpipe.engine.Device;
+import io.cvpipe.engine.ModelSpec;
+import io.cvpipe.engine.OptimizerSpec;
+import io.cvpipe.train.recipe.LearningRateSchedule;
+import io.cvpipe.train.sampler.SamplerKind;
+import io.cvpipe.train.sampler.SamplerSpec;
+import java.io.Serializable;
+
+/** Everything a training run needs, read and checked once before Spark starts. */
+public record TrainSettings(
+    String dataset,
+    String run,
+    String model,
+    double width,
+    int stemStride,
+    boolean stemPool,
+    int channels,
+    String split,
+    String valSplit,
+    int epochs,
+    SamplerSpec sampler,
+    OptimizerSpec optimizer,
+    LearningRateSchedule schedule,
+    double labelSmoothing,
+    Device device,
+    long seed,
+    String modelsDir,
+    int loaderThreads,
+    int prefetch,
+    int logEvery,
+    long maxTaskBytes) implements Serializable {
+
+  public static TrainSettings from(Settings s) {
+    String model = s.choice("train.model", Model.class, Model::code).code();
+    int epochs = s.intIn("train.epochs", 1, 100_000);
+    int crop = s.intIn("train.sampler.crop-size", 8, 4096);
+    int minCrop = s.intIn("train.sampler.min-crop-size", 8, 4096);
+    int maxCrop = s.intIn("train.sampler.max-crop-size", 8, 4096);
+    if (minCrop > maxCrop) {
+      throw Errors.setting("train.sampler.min-crop-size", minCrop + " is above train.sampler.max-crop-size = " + maxCrop);
+    }
+    double lrMax = positive(s, "train.lr.max");
+    double lrMin = nonNegative(s, "train.lr.min");
+    if (lrMin > lrMax) {
+      throw Errors.setting("train.lr.min", lrMin + " is above train.lr.max = " + lrMax);
+    }
+    double smoothing = nonNegative(s, "train.label-smoothing");
+    if (smoothing >= 1) {
+      throw Errors.setting("train.label-smoothing", smoothing + " must be below 1 (0.1 is CVNets' value)");
+    }
+    String run = s.string("train.run", "resnet18-baseline");
+    if (!run.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")) {
+      throw Errors.setting("train.run", "'" + run + "' is not a valid run name: letters, digits, '_', '.', '-'");
+    }
+    return new TrainSettings(
+        Tables.checkDataset(s.string("dataset", "imagenet")),
+        run,
+        model,
+        positive(s, "train.width"),
+        s.intIn("train.stem-stride", 1, 4),
+        s.bool("train.stem-pool"),
+        channels(s),
+        s.string("train.split", "train"),
+        s.stringOr("train.val-split", ""),
+        epochs,
+        new SamplerSpec(s.choice("train.sampler.kind", SamplerKind.class, SamplerKind::code), crop, crop,
+            s.intIn("train.sampler.batch-size", 1, 1_000_000), minCrop, maxCrop,
+            s.intIn("train.sampler.scales", 1, 64), s.intIn("train.sampler.divisor", 1, 512)),
+        new OptimizerSpec(nonNegative(s, "train.optimizer.momentum"), s.bool("train.optimizer.nesterov"),
+            nonNegative(s, "train.optimizer.weight-decay"), positive(s, "train.optimizer.bn-momentum")),
+        new LearningRateSchedule(lrMax, lrMin, nonNegative(s, "train.lr.warmup-init"),
+            s.longAtLeast("train.lr.warmup-iterations", 0), epochs),
+        smoothing,
+        s.choice("train.device", Device.class, Device::code),
+        s.longAtLeast("train.seed", Long.MIN_VALUE),
+        s.string("train.models-dir", "models"),
+        s.intIn("train.loader-threads", 0, 1024),
+        s.intIn("train.prefetch", 1, 1024),
+        s.intIn("train.log-every", 1, 1_000_000),
+        s.bytes("train.max-task-bytes"));
+  }
+
+  private static int channels(Settings s) {
+    int channels = s.intIn("train.channels", 1, 3);
+    if (channels == 2) {
+      throw Errors.setting("train.channels", "2 is not supported. Allowed: 1 (grey) or 3 (RGB)");
+    }
+    return channels;
+  }
+
+  public ModelSpec modelSpec(int classes) {
+    return new ModelSpec(model, width, classes, channels, stemStride, stemPool, seed);
+  }
+
+  private static double positive(Settings s, String key) {
+    double v = number(s, key);
+    if (!(v > 0)) {
+      throw Errors.setting(key, v + " must be above 0");
+    }
+    return v;
+  }
+
+  private static double nonNegative(Settings s, String key) {
+    double v = number(s, key);
+    if (!(v >= 0)) {
+      throw Errors.setting(key, v + " must be 0 or more");
+    }
+    return v;
+  }
+
+  private static double number(Settings s, String key) {
+    try {
+      return s.config().getDouble(key);
+    } catch (com.typesafe.config.ConfigException e) {
+      throw Errors.setting(key, "expected a number, got '" + s.stringOr(key, "") + "'", e);
+    }
+  }
+
+  /** The architectures, by their train.model names. */
+  enum Model {
+    RESNET18("resnet18"), RESNET50("resnet50"), RESNET101("resnet101");
+
+    private final String code;
+
+    Model(String code) {
+      this.code = code;
+    }
+
+    String code() {
+      return code;
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package io.cvpipe.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cvpipe.common.SampleIds;
+import io.cvpipe.common.image.SyntheticImages;
+import io.cvpipe.common.settings.Settings;
+import io.cvpipe.common.table.Schemas;
+import io.cvpipe.common.table.Tables;
+import io.cvpipe.common.testing.TestSpark;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Training from a samples table (written here as ingest would write it: stages meet only in tables), in a
+ * Spark barrier task, on generated shapes. Plumbing, not an accuracy claim.
+ */
+class TestTrainJob {
+
+  @TempDir
+  static Path tmp;
+  private static SparkSession spark;
+
+  @BeforeAll
+  static void writeSamples() {
+    spark = TestSpark.start(tmp.resolve("warehouse"));
+    Tables.createIfMissing(spark, Tables.samples("shapes"), Schemas.SAMPLES, "split, bucket(2, sample_id)", Map.of());
+    Tables.createIfMissing(spark, Tables.classes("shapes"), Schemas.CLASSES, "", Map.of());
+    Random rnd = new Random(8);
+    List<Row> rows = new ArrayList<>();
+    for (String split : List.of("train", "val")) {
+      int n = split.equals("train") ? 320 : 80;
+      for (int i = 0; i < n; i++) {
+        int c = i % 4;
+        byte[] jpeg = SyntheticImages.jpeg(SyntheticImages.shape(c, 40, 40, rnd), 0.9f);
+        String key = split + "/" + SyntheticImages.label(c) + "/" + i + ".JPEG";
+        rows.add(RowFactory.create(SampleIds.of(key), split, SyntheticImages.label(c), c, jpeg, "jpeg", 40, 40, 3,
+            (long) jpeg.length, SampleIds.sha256Hex(jpeg), key, null, null, "test"));
+      }
+    }
+    Tables.append(spark, spark.createDataFrame(rows, Schemas.SAMPLES), Tables.samples("shapes"), Schemas.SAMPLES, "test");
+    List<Row> classes = new ArrayList<>();
+    for (int c = 0; c < 4; c++) {
+      classes.add(RowFactory.create(c, SyntheticImages.label(c), SyntheticImages.SHAPES.get(c)));
+    }
+    Tables.append(spark, spark.createDataFrame(classes, Schemas.CLASSES), Tables.classes("shapes"), Schemas.CLASSES, "test");
+  }
+
+  @AfterAll
+  static void stop() {
+    spark.stop();
+  }
+
+  private static TrainSettings settings(String... extra) {
+    List<String> sets = new ArrayList<>(List.of("dataset=shapes", "train.run=tiny", "train.model=resnet18",
+        "train.width=0.125", "train.stem-stride=1", "train.stem-pool=false", "train.epochs=12",
+        "train.sampler.kind=msc-vbs", "train.sampler.crop-size=32", "train.sampler.batch-size=16",
+        "train.sampler.min-crop-size=24", "train.sampler.max-crop-size=40", "train.sampler.scales=3",
+        "train.sampler.divisor=8", "train.lr.max=0.1", "train.lr.min=0.001", "train.lr.warmup-init=0.01",
+        "train.lr.warmup-iterations=20", "train.optimizer.weight-decay=5e-4", "train.device=cpu",
+        "train.models-dir=" + tmp.resolve("models"), "train.log-every=10"));
+    sets.addAll(List.of(extra));
+    return TrainSettings.from(Settings.load(null, sets));
+  }
+
+  @Test
+  void trainsInABarrierTaskAndRecordsEveryEpoch() {
+    List<EpochMetrics> metrics = new TrainJob(spark, settings()).run();
+
+    List<Row> rows = spark.sql("SELECT epoch, train_loss, top1, top5, checkpoint FROM cvpipe.runs.train_metrics "
+        + "WHERE run = 'tiny' ORDER BY epoch").collectAsList();
+    System.out.println("tiny run: " + metrics);
+    assertThat(rows).extracting(r -> r.getInt(0)).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+    assertThat(rows.get(11).getDouble(1)).isLessThan(rows.get(0).getDouble(1));
+    assertThat(rows.get(11).getDouble(2)).as("validation top-1, chance 0.25").isGreaterThan(0.5);
+    assertThat(rows.get(11).getDouble(3)).isEqualTo(1.0); // 4 classes: top-5 is everything
+    assertThat(Files.exists(Path.of(rows.get(11).getString(4), "variables.index"))).isTrue();
+  }
+
+  @Test
+  void badSettingsAndMissingDataSayWhatToFix() {
+    assertThatThrownBy(() -> settings("train.model=resnet19"))
+        .hasMessageContaining("train.model: unknown value 'resnet19'. Expected one of: resnet18, resnet50, resnet101");
+    assertThatThrownBy(() -> settings("train.lr.min=1", "train.lr.max=0.1"))
+        .hasMessageContaining("train.lr.min: 1.0 is above train.lr.max = 0.1");
+    assertThatThrownBy(() -> settings("train.sampler.kind=vbs"))
+        .hasMessageContaining("train.sampler.kind: unknown value 'vbs'. Expected one of: ssc-fbs, msc-fbs, msc-vbs");
+    assertThatThrownBy(() -> settings("train.channels=2")).hasMessageContaining("train.channels: 2 is not supported");
+    assertThatThrownBy(() -> new TrainJob(spark, settings("train.split=training")).run())
+        .hasMessageContaining("train.split: 'training' has no rows in cvpipe.shapes.samples")
+        .hasMessageContaining("train").hasMessageContaining("val");
+    assertThatThrownBy(() -> new TrainJob(spark, settings("dataset=nothing")).run())
+        .hasMessageContaining("cvpipe.nothing.samples does not exist: ingest the dataset first");
+  }
+}
