@@ -44,7 +44,20 @@ public final class TrainJob {
     this.settings = settings;
   }
 
+  /** Epochs already recorded for {@code run} in cvpipe.runs.train_metrics (0 when none). */
+  public static long recorded(SparkSession spark, String run) {
+    if (!Tables.exists(spark, Tables.TRAIN_METRICS)) {
+      return 0;
+    }
+    return spark.table(Tables.TRAIN_METRICS).filter(org.apache.spark.sql.functions.col("run").equalTo(run)).count();
+  }
+
   public List<EpochMetrics> run() {
+    long earlier = recorded(spark, settings.run());
+    if (earlier > 0) {
+      throw Errors.state("train.run '" + settings.run() + "' already has " + earlier + " epochs in "
+          + Tables.TRAIN_METRICS + ". Pick a new train.run (continuing a run, train.resume, is not built yet)");
+    }
     String samplesName = Tables.samples(settings.dataset());
     if (!Tables.exists(spark, samplesName)) {
       throw Errors.state(samplesName + " does not exist: ingest the dataset first (cvpipe ingest --set dataset="
