@@ -77,15 +77,12 @@ final class Demo {
         java.util.Optional.of(notebook), "table");
     SqlCommand.from(cli, settings).run(spark, out);
     TrainSettings train = TrainSettings.from(settings);
-    if (TrainJob.recorded(spark, train.run()) > 0) {
-      out.println("demo: " + train.run() + " was trained earlier (" + dir.resolve("models") + "); delete " + dir + " to start over");
-    } else {
-      out.println("demo: training " + train.model() + " x" + train.width() + " for " + train.epochs() + " epochs");
-      List<EpochMetrics> epochs = new TrainJob(spark, train).run();
-      EpochMetrics last = epochs.get(epochs.size() - 1);
-      out.printf(java.util.Locale.ROOT, "demo: after %d epochs: validation top-1 %.3f, loss %.3f (generated shapes: plumbing, not an accuracy claim)%n",
-          last.epoch(), last.top1(), last.valLoss());
-    }
+    out.println("demo: training " + train.model() + " x" + train.width() + " for " + train.epochs() + " epochs"
+        + " (continues an earlier demo's run; delete " + dir + " to start over)");
+    List<EpochMetrics> epochs = new TrainJob(spark, train).run();
+    EpochMetrics last = epochs.get(epochs.size() - 1);
+    out.printf(java.util.Locale.ROOT, "demo: after %d epochs: validation top-1 %.3f, loss %.3f (generated shapes: plumbing, not an accuracy claim)%n",
+        last.epoch(), last.top1(), last.valLoss());
     out.println();
     out.println("demo: tables are in " + dir.resolve("warehouse") + "; query them with");
     out.println("  bin/cvpipe sql --set warehouse=" + dir.resolve("warehouse") + " -e \"SELECT * FROM cvpipe.demo.quarantine\"");

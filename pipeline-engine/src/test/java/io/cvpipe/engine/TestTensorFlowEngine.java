@@ -78,6 +78,22 @@ class TestTensorFlowEngine {
   }
 
   @Test
+  void trainingStepsAreDeterministic() {
+    ImageBatch batch = random(16, 24, 5);
+    float[] target = oneHot(new int[] {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0}, 3);
+    float[][] losses = new float[2][4];
+    for (int run = 0; run < 2; run++) {
+      try (Engine engine = Engines.tensorflow(TINY, OptimizerSpec.sgd(1e-4), Device.CPU)) {
+        for (int step = 0; step < 4; step++) {
+          losses[run][step] = engine.trainStep(batch, target, 0.05f);
+        }
+      }
+    }
+
+    assertThat(losses[1]).containsExactly(losses[0]);
+  }
+
+  @Test
   void checkpointRestoresWeightsAndStatistics(@TempDir Path tmp) {
     ImageBatch batch = random(8, 16, 4);
     float[] target = oneHot(new int[] {0, 1, 2, 0, 1, 2, 0, 1}, 3);

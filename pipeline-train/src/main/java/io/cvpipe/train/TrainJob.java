@@ -54,9 +54,15 @@ public final class TrainJob {
 
   public List<EpochMetrics> run() {
     long earlier = recorded(spark, settings.run());
-    if (earlier > 0) {
-      throw Errors.state("train.run '" + settings.run() + "' already has " + earlier + " epochs in "
-          + Tables.TRAIN_METRICS + ". Pick a new train.run (continuing a run, train.resume, is not built yet)");
+    java.nio.file.Path runDir = java.nio.file.Path.of(settings.modelsDir(), settings.run());
+    if (!settings.resume() && (earlier > 0 || Checkpoints.any(runDir))) {
+      throw Errors.state("train.run '" + settings.run() + "' already exists (" + earlier + " epochs in "
+          + Tables.TRAIN_METRICS + ", checkpoints in " + runDir + "). Pick a new train.run, or continue it with "
+          + "--set train.resume=true");
+    }
+    if (settings.resume() && Checkpoints.completed(runDir).size() >= settings.epochs() && earlier >= settings.epochs()) {
+      System.err.println("train " + settings.run() + ": all " + settings.epochs() + " epochs are done; nothing to resume");
+      return Checkpoints.completed(runDir);
     }
     String samplesName = Tables.samples(settings.dataset());
     if (!Tables.exists(spark, samplesName)) {
@@ -95,7 +101,7 @@ public final class TrainJob {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<EpochMetrics> metrics = new ArrayList<>(jsc.parallelize(List.of(0), 1).rdd().barrier()
         .mapPartitions(body, false, ClassTag$.MODULE$.apply(EpochMetrics.class)).toJavaRDD().collect());
-    writeMetrics(metrics, snapshot.snapshotId());
+    writeMetrics(metrics.stream().filter(m -> m.epoch() > earlier).toList(), snapshot.snapshotId());
     return metrics;
   }
 
@@ -144,6 +150,7 @@ public final class TrainJob {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("cannot plan the scan of " + table.name(), e);
     }
+    files.sort(null); // a stable sample order: resumed runs must index the same samples
     return new Plan(files, bytes);
   }
 
@@ -152,6 +159,9 @@ public final class TrainJob {
   }
 
   private void writeMetrics(List<EpochMetrics> metrics, long snapshotId) {
+    if (metrics.isEmpty()) {
+      return;
+    }
     Tables.createIfMissing(spark, Tables.TRAIN_METRICS, Schemas.TRAIN_METRICS, "", Map.of("format-version", "2"));
     String model = settings.model() + "x" + settings.width();
     Timestamp now = Timestamp.from(Instant.now());

@@ -46,13 +46,24 @@ final class TrainLoop {
     int threads = settings.loaderThreads() > 0 ? settings.loaderThreads() : Runtime.getRuntime().availableProcessors();
     Sampler sampler = new Sampler(settings.sampler(), settings.seed());
     Path runDir = Path.of(settings.modelsDir(), settings.run());
-    List<EpochMetrics> metrics = new ArrayList<>();
+    List<EpochMetrics> metrics = new ArrayList<>(settings.resume() ? Checkpoints.completed(runDir) : List.of());
     long iteration = 0;
     try (Engine engine = Engines.tensorflow(settings.modelSpec(classes), settings.optimizer(), settings.device())) {
       log.printf(Locale.ROOT, "train %s: %s x%s, %,d parameters, %,d training and %,d validation samples, %s scales %s%n",
           settings.run(), settings.model(), settings.width(), engine.parameterCount(), train.size(), val.size(),
           settings.sampler().kind().code(), sampler.scales());
-      for (int epoch = 0; epoch < settings.epochs(); epoch++) {
+      int first = metrics.size();
+      if (first > 0) {
+        // weights, batch-norm statistics and momentum come from the checkpoint; the sampler, augmentation and
+        // schedule are functions of (seed, epoch, iteration): the run continues as if never stopped
+        engine.restoreCheckpoint(Path.of(metrics.get(first - 1).checkpoint()));
+        for (int e = 0; e < first; e++) {
+          iteration += sampler.epoch(train.size(), e, rank, world).size();
+        }
+        log.printf(Locale.ROOT, "train %s: resuming after epoch %d (iteration %d) from %s%n", settings.run(), first,
+            iteration, metrics.get(first - 1).checkpoint());
+      }
+      for (int epoch = first; epoch < settings.epochs(); epoch++) {
         long start = System.nanoTime();
         double lossSum = 0;
         long images = 0;
@@ -88,12 +99,13 @@ final class TrainLoop {
         }
         double trainSeconds = (System.nanoTime() - start) / 1e9;
         Evaluation eval = val.size() == 0 ? null : evaluate(engine, val, mean, std, threads);
-        Path checkpoint = runDir.resolve("checkpoints").resolve(String.format(Locale.ROOT, "epoch-%04d", epoch + 1));
+        Path checkpoint = Checkpoints.directory(runDir, epoch + 1);
         engine.saveCheckpoint(checkpoint);
         EpochMetrics m = new EpochMetrics(epoch + 1, images == 0 ? Double.NaN : lossSum / images,
             eval == null ? null : eval.loss, eval == null ? null : eval.top1, eval == null ? null : eval.top5, lr,
             images / Math.max(1e-9, trainSeconds), (System.nanoTime() - start) / 1e9, skipped + (eval == null ? 0 : eval.skipped),
             checkpoint.toString());
+        Checkpoints.complete(checkpoint, m);
         metrics.add(m);
         log.printf(Locale.ROOT, "train %s: epoch %d/%d done: loss %.4f%s, %.1f img/s, %.0f s%n", settings.run(), m.epoch(),
             settings.epochs(), m.trainLoss(), eval == null ? "" : String.format(Locale.ROOT,

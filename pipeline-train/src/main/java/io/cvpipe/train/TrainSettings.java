@@ -33,7 +33,8 @@ public record TrainSettings(
     int loaderThreads,
     int prefetch,
     int logEvery,
-    long maxTaskBytes) implements Serializable {
+    long maxTaskBytes,
+    boolean resume) implements Serializable {
 
   public static TrainSettings from(Settings s) {
     String model = s.choice("train.model", Model.class, Model::code).code();
@@ -82,7 +83,8 @@ public record TrainSettings(
         s.intIn("train.loader-threads", 0, 1024),
         s.intIn("train.prefetch", 1, 1024),
         s.intIn("train.log-every", 1, 1_000_000),
-        s.bytes("train.max-task-bytes"));
+        s.bytes("train.max-task-bytes"),
+        s.bool("train.resume"));
   }
 
   private static int channels(Settings s) {

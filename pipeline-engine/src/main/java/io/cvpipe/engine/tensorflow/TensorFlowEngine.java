@@ -71,6 +71,14 @@ public final class TensorFlowEngine implements Engine {
       List<Variable<TFloat32>> trainable = new ArrayList<>(layers.decayed());
       trainable.addAll(layers.notDecayed());
       Output<?>[] grads = graph.addGradients(loss.asOutput(), trainable.stream().map(Operand::asOutput).toArray(Output[]::new));
+      // Variables are read by reference: no update may start before every gradient (and the loss) is computed,
+      // or a later layer's backprop would see weights already moved (a race, and non-deterministic results).
+      List<Op> gradientOps = new ArrayList<>();
+      gradientOps.add(tf.identity(loss));
+      for (Output<?> g : grads) {
+        gradientOps.add(tf.identity(g));
+      }
+      Ops after = tf.withControlDependencies(gradientOps);
       List<Op> updates = new ArrayList<>(layers.statisticsUpdates());
       Operand<TFloat32> momentum = tf.constant((float) optimizer.momentum());
       Operand<TFloat32> decay = tf.constant((float) optimizer.weightDecay());
@@ -83,7 +91,7 @@ public final class TensorFlowEngine implements Engine {
           g = tf.math.add(g, tf.math.mul(v, decay)); // coupled L2, as PyTorch SGD; never on BN or bias
         }
         Variable<TFloat32> accumulator = tf.variable(tf.zerosLike(v));
-        updates.add(tf.train.applyMomentum(v, accumulator, learningRate, g, momentum,
+        updates.add(after.train.applyMomentum(v, accumulator, learningRate, g, momentum,
             ApplyMomentum.useNesterov(optimizer.nesterov())));
         count += v.shape().size();
       }

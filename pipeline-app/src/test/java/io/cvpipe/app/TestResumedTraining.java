@@ -1,0 +1,103 @@
+package io.cvpipe.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cvpipe.common.image.SyntheticImages;
+import io.cvpipe.common.settings.Settings;
+import io.cvpipe.common.testing.TestSpark;
+import io.cvpipe.ingest.IngestJob;
+import io.cvpipe.ingest.IngestSettings;
+import io.cvpipe.train.EpochMetrics;
+import io.cvpipe.train.TrainJob;
+import io.cvpipe.train.TrainSettings;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A training run killed (SIGKILL, separate JVM) after two of four epochs, resumed, equals an uninterrupted run. */
+class TestResumedTraining {
+
+  @TempDir
+  Path tmp;
+
+  private List<String> trainSets(String run) {
+    return List.of("dataset=shapes", "train.run=" + run, "train.model=resnet18", "train.width=0.125",
+        "train.stem-stride=1", "train.stem-pool=false", "train.epochs=4", "train.sampler.kind=msc-vbs",
+        "train.sampler.crop-size=32", "train.sampler.batch-size=16", "train.sampler.min-crop-size=24",
+        "train.sampler.max-crop-size=40", "train.sampler.scales=3", "train.sampler.divisor=8", "train.lr.max=0.05",
+        "train.lr.min=0.001", "train.lr.warmup-init=0.01", "train.lr.warmup-iterations=10", "train.device=cpu",
+        "train.models-dir=" + tmp.resolve("models"), "train.log-every=100", "warehouse=" + tmp.resolve("warehouse"));
+  }
+
+  @Test
+  void aKilledRunResumesToTheSameResult() throws Exception {
+    SyntheticImages.Layout layout = SyntheticImages.writeImageNetFolder(tmp.resolve("src"), 4, 40, 10, 40, 40, false, 3);
+    SparkSession spark = TestSpark.start(tmp.resolve("warehouse"));
+    List<EpochMetrics> uninterrupted;
+    try {
+      new IngestJob(spark, IngestSettings.from(Settings.load(null, List.of("dataset=shapes",
+          "ingest.source=" + layout.root(), "ingest.progress-interval=0s")))).run();
+      uninterrupted = new TrainJob(spark, TrainSettings.from(Settings.load(null, trainSets("whole")))).run();
+    } finally {
+      spark.stop();
+    }
+
+    Process process = launch(trainSets("killed"));
+    boolean killedAfterTwo = false;
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line; (line = out.readLine()) != null; ) {
+        if (line.contains("train killed: epoch 2/4 done")) {
+          killedAfterTwo = true;
+          break;
+        }
+      }
+      process.destroyForcibly();
+      assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(killedAfterTwo).as("the run was killed after epoch 2").isTrue();
+
+    spark = TestSpark.start(tmp.resolve("warehouse"));
+    try {
+      List<String> resume = new ArrayList<>(trainSets("killed"));
+      resume.add("train.resume=true");
+      List<EpochMetrics> resumed = new TrainJob(spark, TrainSettings.from(Settings.load(null, resume))).run();
+
+      assertThat(resumed).extracting(EpochMetrics::epoch).containsExactly(1, 2, 3, 4);
+      for (int e = 0; e < 4; e++) {
+        assertThat(resumed.get(e).trainLoss()).as("train loss of epoch " + (e + 1))
+            .isEqualTo(uninterrupted.get(e).trainLoss());
+        assertThat(resumed.get(e).valLoss()).as("validation loss of epoch " + (e + 1))
+            .isEqualTo(uninterrupted.get(e).valLoss());
+      }
+      assertThat(spark.sql("SELECT epoch FROM cvpipe.runs.train_metrics WHERE run = 'killed' ORDER BY epoch")
+          .collectAsList()).extracting(r -> r.getInt(0)).containsExactly(1, 2, 3, 4);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  private Process launch(List<String> sets) throws Exception {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (arg.startsWith("--add-opens") || arg.startsWith("-Xmx")) {
+        command.add(arg);
+      }
+    }
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "train",
+        "--set", "spark.master=local[2]", "--set", "spark.ui=false"));
+    for (String set : sets) {
+      command.addAll(List.of("--set", set));
+    }
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    return builder.start();
+  }
+}
