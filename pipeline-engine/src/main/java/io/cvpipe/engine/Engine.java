@@ -32,6 +32,12 @@ public interface Engine extends AutoCloseable {
   /** Reads what {@link #saveCheckpoint} wrote; the graph must be the same model. */
   void restoreCheckpoint(Path directory);
 
+  /**
+   * Writes a TensorFlow SavedModel of the inference network to {@code directory} (signature
+   * {@code serving_default}: input {@code images}, float NHWC; output {@code logits}).
+   */
+  void exportSavedModel(java.nio.file.Path directory);
+
   @Override
   void close();
 }

@@ -117,6 +117,26 @@ class TestTensorFlowEngine {
   }
 
   @Test
+  void exportedSavedModelPredictsWhatTheEngineDoes(@TempDir Path tmp) {
+    ImageBatch batch = random(5, 20, 6);
+    float[] expected;
+    try (Engine engine = Engines.tensorflow(TINY, OptimizerSpec.sgd(1e-4), Device.CPU)) {
+      engine.trainStep(batch, oneHot(new int[] {0, 1, 2, 0, 1}, 3), 0.05f);
+      expected = engine.predict(batch);
+      engine.exportSavedModel(tmp.resolve("model"));
+      assertThatThrownBy(() -> engine.exportSavedModel(tmp.resolve("model"))).hasMessageContaining("already exists");
+    }
+
+    try (Predictor predictor = Engines.savedModel(tmp.resolve("model"))) {
+      float[] logits = predictor.predict(batch);
+
+      assertThat(predictor.classes()).isEqualTo(3);
+      assertThat(logits).containsExactly(expected, org.assertj.core.data.Offset.offset(1e-5f));
+    }
+    assertThatThrownBy(() -> Engines.savedModel(tmp.resolve("nothing"))).hasMessageContaining("saved_model.pb is missing");
+  }
+
+  @Test
   void unknownModelNamesTheAllowedOnes() {
     assertThatThrownBy(() -> new ModelSpec("resnet19", 1, 10, 3, 2, true, 0))
         .hasMessageContaining("train.model: unknown value 'resnet19'. Expected one of: resnet18, resnet50, resnet101");

@@ -74,7 +74,9 @@ public final class TrainJob {
     if (snapshot == null) {
       throw Errors.state(samplesName + " has no rows yet: ingest the dataset first");
     }
-    int classes = (int) spark.table(Tables.classes(settings.dataset())).count();
+    List<String> labels = spark.table(Tables.classes(settings.dataset())).orderBy("class_index").select("label")
+        .collectAsList().stream().map(r -> r.getString(0)).toList();
+    int classes = labels.size();
     if (classes < 2) {
       throw Errors.state(Tables.classes(settings.dataset()) + " has " + classes + " classes; training needs at least 2");
     }
@@ -96,7 +98,7 @@ public final class TrainJob {
     System.err.printf(Locale.ROOT, "train %s: %s at snapshot %d: %d training files (%,d MB), %d validation files, %d classes%n",
         settings.run(), samplesName, snapshot.snapshotId(), train.files.size(), train.bytes >> 20, val.files.size(), classes);
 
-    TaskBody body = new TaskBody(settings, classes, train.files, val.files, projection,
+    TaskBody body = new TaskBody(settings, new ArrayList<>(labels), train.files, val.files, projection,
         new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()));
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<EpochMetrics> metrics = new ArrayList<>(jsc.parallelize(List.of(0), 1).rdd().barrier()
@@ -109,16 +111,16 @@ public final class TrainJob {
   private static final class TaskBody extends AbstractFunction1<scala.collection.Iterator<Integer>, scala.collection.Iterator<EpochMetrics>>
       implements Serializable {
     private final TrainSettings settings;
-    private final int classes;
+    private final List<String> labels;
     private final List<String> trainFiles;
     private final List<String> valFiles;
     private final Schema projection;
     private final SerializableConfiguration conf;
 
-    TaskBody(TrainSettings settings, int classes, List<String> trainFiles, List<String> valFiles, Schema projection,
-        SerializableConfiguration conf) {
+    TaskBody(TrainSettings settings, List<String> labels, List<String> trainFiles, List<String> valFiles,
+        Schema projection, SerializableConfiguration conf) {
       this.settings = settings;
-      this.classes = classes;
+      this.labels = labels;
       this.trainFiles = trainFiles;
       this.valFiles = valFiles;
       this.projection = projection;
@@ -130,7 +132,7 @@ public final class TrainJob {
       BarrierTaskContext context = BarrierTaskContext.get();
       InMemorySamples train = TableFiles.load(trainFiles, projection, conf.value());
       InMemorySamples val = TableFiles.load(valFiles, projection, conf.value());
-      List<EpochMetrics> metrics = new TrainLoop(settings, classes, context.partitionId(),
+      List<EpochMetrics> metrics = new TrainLoop(settings, labels, context.partitionId(),
           context.getTaskInfos().length, System.err).run(train, val);
       return CollectionConverters.asScala(metrics.iterator());
     }

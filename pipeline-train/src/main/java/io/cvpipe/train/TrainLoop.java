@@ -32,9 +32,12 @@ final class TrainLoop {
   private final int world;
   private final PrintStream log;
 
-  TrainLoop(TrainSettings settings, int classes, int rank, int world, PrintStream log) {
+  private final List<String> labels;
+
+  TrainLoop(TrainSettings settings, List<String> labels, int rank, int world, PrintStream log) {
     this.settings = settings;
-    this.classes = classes;
+    this.labels = labels;
+    this.classes = labels.size();
     this.rank = rank;
     this.world = world;
     this.log = log;
@@ -111,8 +114,30 @@ final class TrainLoop {
             settings.epochs(), m.trainLoss(), eval == null ? "" : String.format(Locale.ROOT,
                 ", val loss %.4f, top-1 %.4f, top-5 %.4f", eval.loss, eval.top1, eval.top5), m.imagesPerSecond(), m.seconds());
       }
+      if (rank == 0) {
+        export(engine, runDir, metrics, mean, std);
+      }
     }
     return metrics;
+  }
+
+  /** The final model and the best one by validation top-1 (the final one without validation), as SavedModels. */
+  private void export(Engine engine, Path runDir, List<EpochMetrics> metrics, float[] mean, float[] std) {
+    EpochMetrics last = metrics.get(metrics.size() - 1);
+    EpochMetrics best = last;
+    for (EpochMetrics m : metrics) {
+      if (m.top1() != null && (best.top1() == null || m.top1() > best.top1())) {
+        best = m;
+      }
+    }
+    ModelExport.write(engine, runDir.resolve("final"), settings, labels, last, mean, std);
+    if (best != last) {
+      engine.restoreCheckpoint(Path.of(best.checkpoint()));
+    }
+    ModelExport.write(engine, runDir.resolve("best"), settings, labels, best, mean, std);
+    log.printf(Locale.ROOT, "train %s: exported %s (epoch %d) and %s (epoch %d%s)%n", settings.run(),
+        runDir.resolve("final"), last.epoch(), runDir.resolve("best"), best.epoch(),
+        best.top1() == null ? "" : String.format(Locale.ROOT, ", top-1 %.4f", best.top1()));
   }
 
   private record Evaluation(double loss, double top1, double top5, long skipped) {}

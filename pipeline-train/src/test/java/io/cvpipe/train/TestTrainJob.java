@@ -76,7 +76,7 @@ class TestTrainJob {
   }
 
   @Test
-  void trainsInABarrierTaskAndRecordsEveryEpoch() {
+  void trainsInABarrierTaskAndRecordsEveryEpoch() throws Exception {
     List<EpochMetrics> metrics = new TrainJob(spark, settings()).run();
 
     List<Row> rows = spark.sql("SELECT epoch, train_loss, top1, top5, checkpoint FROM cvpipe.runs.train_metrics "
@@ -87,6 +87,15 @@ class TestTrainJob {
     assertThat(rows.get(11).getDouble(2)).as("validation top-1, chance 0.25").isGreaterThan(0.5);
     assertThat(rows.get(11).getDouble(3)).isEqualTo(1.0); // 4 classes: top-5 is everything
     assertThat(Files.exists(Path.of(rows.get(11).getString(4), "variables.index"))).isTrue();
+    Path best = tmp.resolve("models/tiny/best");
+    assertThat(best.resolve("saved_model.pb")).exists();
+    assertThat(tmp.resolve("models/tiny/final/saved_model.pb")).exists();
+    Map<?, ?> description = new com.fasterxml.jackson.databind.ObjectMapper().readValue(best.resolve("model.json").toFile(), Map.class);
+    assertThat(((List<?>) description.get("classes")).stream().map(String::valueOf).toList()).containsExactly(
+        SyntheticImages.label(0), SyntheticImages.label(1), SyntheticImages.label(2), SyntheticImages.label(3));
+    assertThat(((Map<?, ?>) description.get("input")).get("height")).isEqualTo(32);
+    double bestTop1 = rows.stream().mapToDouble(r -> r.getDouble(2)).max().orElseThrow();
+    assertThat(((Number) description.get("top1")).doubleValue()).isEqualTo(bestTop1);
   }
 
   @Test

@@ -16,7 +16,9 @@ import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
+import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
@@ -161,6 +163,23 @@ public final class TensorFlowEngine implements Engine {
       throw new IllegalArgumentException("no checkpoint in " + directory + " (variables.index is missing)");
     }
     session.restore(directory.resolve("variables").toString());
+  }
+
+  @Override
+  public void exportSavedModel(Path directory) {
+    try {
+      if (Files.exists(directory)) {
+        throw new IllegalArgumentException("export directory " + directory + " already exists; export writes a new one");
+      }
+      Files.createDirectories(directory.getParent());
+      SavedModelBundle.exporter(directory.toString())
+          .withSession(session)
+          .withSignature(Signature.builder().key(Signature.DEFAULT_KEY).input("images", images)
+              .output("logits", inferenceLogits).build())
+          .export();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot export a SavedModel to " + directory, e);
+    }
   }
 
   @Override

@@ -1,0 +1,66 @@
+package io.cvpipe.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.cvpipe.engine.Engine;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * An exported model: the SavedModel, and {@code model.json} beside it naming the classes (in class_index
+ * order), the input size and layout, and the normalisation, so that eval and reinforce (or anyone) can feed
+ * it without knowing how it was trained.
+ */
+final class ModelExport {
+
+  static final String DESCRIPTION = "model.json";
+
+  private ModelExport() {}
+
+  static void write(Engine engine, Path dir, TrainSettings settings, List<String> labels, EpochMetrics epoch,
+      float[] mean, float[] std) {
+    deleteIfPresent(dir); // a run killed while exporting leaves a partial one: write it anew
+    engine.exportSavedModel(dir);
+    Map<String, Object> description = new LinkedHashMap<>();
+    description.put("format", "tensorflow-saved-model");
+    description.put("signature", "serving_default");
+    description.put("input", Map.of("name", "images", "layout", "NHWC", "dtype", "float32",
+        "height", settings.sampler().baseHeight(), "width", settings.sampler().baseWidth(),
+        "channels", settings.channels()));
+    description.put("output", Map.of("name", "logits", "classes", labels.size()));
+    description.put("normalisation", Map.of("formula", "(pixel / 255 - mean) / std", "mean", mean, "std", std,
+        "resize", "shorter side to size / 0.875, centre crop"));
+    description.put("classes", labels);
+    description.put("model", settings.model());
+    description.put("width", settings.width());
+    description.put("run", settings.run());
+    description.put("dataset", settings.dataset());
+    description.put("epoch", epoch.epoch());
+    description.put("top1", epoch.top1());
+    try {
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve(DESCRIPTION).toFile(), description);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + dir.resolve(DESCRIPTION), e);
+    }
+  }
+
+  private static void deleteIfPresent(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot remove the earlier export " + dir, e);
+    }
+  }
+}
