@@ -49,7 +49,7 @@ class TestCommandLine {
   void badTrainSettingsAreRefusedBeforeSparkStarts() {
     assertThatThrownBy(() -> Main.run(new String[] {"train", "--set", "dataset=x", "--set", "train.run=r",
         "--set", "train.model=vit"}))
-        .hasMessageContaining("train.model: unknown value 'vit'. Expected one of: resnet18, resnet50, resnet101");
+        .hasMessageContaining("train.model: unknown value 'vit'. Expected one of: resnet18, resnet50, resnet101, mobilenetv1, mobilenetv2");
     assertThatThrownBy(() -> Main.run(new String[] {"train", "--set", "dataset=x"}))
         .hasMessageContaining("train.run: is required");
     assertThatThrownBy(() -> Main.run(new String[] {"train", "--set", "dataset=x", "--set", "train.run=r",

@@ -137,8 +137,40 @@ class TestTensorFlowEngine {
   }
 
   @Test
+  void publishedLayoutsHaveThePublishedParameterCounts() {
+    // torchvision's counts at 1000 classes: ResNet-18 11,689,512; ResNet-50 25,557,032;
+    // MobileNetV2 3,504,872; MobileNetV1 (Howard et al.) 4.2 M
+    assertThat(parameters(ModelSpec.imagenet("resnet18", 1.0, 1000))).isEqualTo(11_689_512);
+    assertThat(parameters(ModelSpec.imagenet("resnet50", 1.0, 1000))).isEqualTo(25_557_032);
+    assertThat(parameters(ModelSpec.imagenet("mobilenetv2", 1.0, 1000))).isEqualTo(3_504_872);
+    assertThat(parameters(ModelSpec.imagenet("mobilenetv1", 1.0, 1000))).isBetween(4_200_000L, 4_250_000L);
+  }
+
+  @Test
+  void mobileNetsTrainAndPredict() {
+    ImageBatch batch = random(8, 64, 7);
+    float[] target = oneHot(new int[] {0, 1, 2, 0, 1, 2, 0, 1}, 3);
+    for (String arch : new String[] {"mobilenetv1", "mobilenetv2"}) {
+      try (Engine engine = Engines.tensorflow(new ModelSpec(arch, 0.25, 3, 3, 2, false, 1), OptimizerSpec.sgd(4e-5), Device.CPU)) {
+        float before = engine.loss(batch, target);
+        for (int i = 0; i < 5; i++) {
+          engine.trainStep(batch, target, 0.01f);
+        }
+        assertThat(engine.loss(batch, target)).as(arch).isLessThan(before);
+        assertThat(engine.predict(batch)).hasSize(24);
+      }
+    }
+  }
+
+  private static long parameters(ModelSpec spec) {
+    try (Engine engine = Engines.tensorflow(spec, OptimizerSpec.sgd(1e-4), Device.CPU)) {
+      return engine.parameterCount();
+    }
+  }
+
+  @Test
   void unknownModelNamesTheAllowedOnes() {
     assertThatThrownBy(() -> new ModelSpec("resnet19", 1, 10, 3, 2, true, 0))
-        .hasMessageContaining("train.model: unknown value 'resnet19'. Expected one of: resnet18, resnet50, resnet101");
+        .hasMessageContaining("train.model: unknown value 'resnet19'. Expected one of: resnet18, resnet50, resnet101, mobilenetv1, mobilenetv2");
   }
 }

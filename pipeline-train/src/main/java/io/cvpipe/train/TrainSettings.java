@@ -125,7 +125,8 @@ public record TrainSettings(
 
   /** The architectures, by their train.model names. */
   enum Model {
-    RESNET18("resnet18"), RESNET50("resnet50"), RESNET101("resnet101");
+    RESNET18("resnet18"), RESNET50("resnet50"), RESNET101("resnet101"), MOBILENETV1("mobilenetv1"),
+    MOBILENETV2("mobilenetv2");
 
     private final String code;
 

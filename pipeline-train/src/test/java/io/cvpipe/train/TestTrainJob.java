@@ -101,7 +101,7 @@ class TestTrainJob {
   @Test
   void badSettingsAndMissingDataSayWhatToFix() {
     assertThatThrownBy(() -> settings("train.model=resnet19"))
-        .hasMessageContaining("train.model: unknown value 'resnet19'. Expected one of: resnet18, resnet50, resnet101");
+        .hasMessageContaining("train.model: unknown value 'resnet19'. Expected one of: resnet18, resnet50, resnet101, mobilenetv1, mobilenetv2");
     assertThatThrownBy(() -> settings("train.lr.min=1", "train.lr.max=0.1"))
         .hasMessageContaining("train.lr.min: 1.0 is above train.lr.max = 0.1");
     assertThatThrownBy(() -> settings("train.sampler.kind=vbs"))

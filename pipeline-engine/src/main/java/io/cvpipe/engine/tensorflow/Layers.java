@@ -69,6 +69,17 @@ final class Layers {
     return tf.nn.conv2d(x, w, Arrays.asList(1L, (long) stride, (long) stride, 1L), "SAME");
   }
 
+  /** Depthwise 3x3-style convolution (channel multiplier 1), He-normal over its k x k fan. */
+  Operand<TFloat32> depthwise(String name, Operand<TFloat32> x, int kernel, long channels, int stride) {
+    Variable<TFloat32> w = variable(name + "/depthwise", true, () -> normal(Shape.of(kernel, kernel, channels, 1),
+        Math.sqrt(2.0 / (kernel * kernel))));
+    return tf.nn.depthwiseConv2dNative(x, w, Arrays.asList(1L, (long) stride, (long) stride, 1L), "SAME");
+  }
+
+  Operand<TFloat32> relu6(Operand<TFloat32> x) {
+    return tf.nn.relu6(x);
+  }
+
   /** Batch norm: batch statistics (and a moving-average update) in training, moving statistics otherwise. */
   Operand<TFloat32> batchNorm(String name, Operand<TFloat32> x, long channels) {
     Variable<TFloat32> gamma = variable(name + "/gamma", false, () -> fill(channels, 1f));

@@ -64,9 +64,9 @@ public final class TensorFlowEngine implements Engine {
 
       Layers layers = new Layers(tf, spec.seed(), (float) optimizer.bnMomentum());
       layers.training(true);
-      Operand<TFloat32> trainLogits = ResNet.logits(layers, spec, images);
+      Operand<TFloat32> trainLogits = network(layers, spec, images);
       layers.training(false);
-      inferenceLogits = tf.withName("logits").identity(ResNet.logits(layers, spec, images));
+      inferenceLogits = tf.withName("logits").identity(network(layers, spec, images));
       loss = tf.withName("loss").math.mean(
           tf.nn.softmaxCrossEntropyWithLogits(trainLogits, targets).loss(), tf.constant(0));
 
@@ -105,6 +105,14 @@ public final class TensorFlowEngine implements Engine {
       graph.close();
       throw e;
     }
+  }
+
+  private static Operand<TFloat32> network(Layers layers, ModelSpec spec, Operand<TFloat32> images) {
+    return switch (spec.architecture()) {
+      case "mobilenetv1" -> MobileNet.v1(layers, spec, images);
+      case "mobilenetv2" -> MobileNet.v2(layers, spec, images);
+      default -> ResNet.logits(layers, spec, images);
+    };
   }
 
   public static TensorFlowEngine create(ModelSpec spec, OptimizerSpec optimizer, Device device) {

@@ -1,0 +1,68 @@
+package io.cvpipe.engine.tensorflow;
+
+import io.cvpipe.engine.ModelSpec;
+import org.tensorflow.Operand;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * MobileNetV1 (Howard et al. 2017: depthwise-separable convolutions, ReLU) and MobileNetV2 (Sandler et al.
+ * 2018: inverted residuals with linear bottlenecks, ReLU6), with the width multiplier applied as the papers
+ * and torchvision do (V2 rounds channels to multiples of 8 and keeps the 1280-wide last layer for widths
+ * up to 1).
+ */
+final class MobileNet {
+
+  private MobileNet() {}
+
+  /** V1 body: (output channels, stride) of each depthwise-separable block after the 32-channel stem. */
+  private static final int[][] V1 = {{64, 1}, {128, 2}, {128, 1}, {256, 2}, {256, 1}, {512, 2}, {512, 1}, {512, 1},
+      {512, 1}, {512, 1}, {512, 1}, {1024, 2}, {1024, 1}};
+
+  /** V2 body: expansion t, channels c, repeats n, first stride s (Table 2 of the paper). */
+  private static final int[][] V2 = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2}, {6, 96, 3, 1},
+      {6, 160, 3, 2}, {6, 320, 1, 1}};
+
+  static Operand<TFloat32> v1(Layers l, ModelSpec spec, Operand<TFloat32> images) {
+    long in = Math.max(8, Math.round(32 * spec.width()));
+    Operand<TFloat32> x = l.relu(l.batchNorm("stem_bn", l.conv("stem", images, 3, spec.channels(), in, spec.stemStride()), in));
+    for (int i = 0; i < V1.length; i++) {
+      long out = Math.max(8, Math.round(V1[i][0] * spec.width()));
+      String name = "b" + (i + 1);
+      x = l.relu(l.batchNorm(name + "_dw_bn", l.depthwise(name + "_dw", x, 3, in, V1[i][1]), in));
+      x = l.relu(l.batchNorm(name + "_pw_bn", l.conv(name + "_pw", x, 1, in, out, 1), out));
+      in = out;
+    }
+    return l.dense("fc", l.globalAveragePool(x), in, spec.classes());
+  }
+
+  static Operand<TFloat32> v2(Layers l, ModelSpec spec, Operand<TFloat32> images) {
+    long in = divisible(32 * spec.width());
+    Operand<TFloat32> x = l.relu6(l.batchNorm("stem_bn", l.conv("stem", images, 3, spec.channels(), in, spec.stemStride()), in));
+    int block = 0;
+    for (int[] stage : V2) {
+      long out = divisible(stage[1] * spec.width());
+      for (int r = 0; r < stage[2]; r++) {
+        String name = "b" + (++block);
+        int stride = r == 0 ? stage[3] : 1;
+        long hidden = in * stage[0];
+        Operand<TFloat32> y = x;
+        if (stage[0] != 1) {
+          y = l.relu6(l.batchNorm(name + "_expand_bn", l.conv(name + "_expand", y, 1, in, hidden, 1), hidden));
+        }
+        y = l.relu6(l.batchNorm(name + "_dw_bn", l.depthwise(name + "_dw", y, 3, hidden, stride), hidden));
+        y = l.batchNorm(name + "_project_bn", l.conv(name + "_project", y, 1, hidden, out, 1), out); // linear
+        x = stride == 1 && in == out ? l.tfAdd(x, y) : y;
+        in = out;
+      }
+    }
+    long last = divisible(1280 * Math.max(1.0, spec.width()));
+    x = l.relu6(l.batchNorm("last_bn", l.conv("last", x, 1, in, last, 1), last));
+    return l.dense("fc", l.globalAveragePool(x), last, spec.classes());
+  }
+
+  /** torchvision's _make_divisible(v, 8): nearest multiple of 8, at least 8, never 10% below v. */
+  static long divisible(double v) {
+    long rounded = Math.max(8, (long) (v + 4) / 8 * 8);
+    return rounded < 0.9 * v ? rounded + 8 : rounded;
+  }
+}
