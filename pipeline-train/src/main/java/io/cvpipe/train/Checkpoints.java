@@ -72,6 +72,32 @@ final class Checkpoints {
     }
   }
 
+  /**
+   * Frees the weights of checkpoints that are neither the latest (resume needs it) nor among the
+   * {@code keepBest} best by validation top-1 (the best export needs those); their metrics stay.
+   */
+  static void prune(List<EpochMetrics> metrics, int keepBest) {
+    if (metrics.isEmpty()) {
+      return;
+    }
+    EpochMetrics latest = metrics.get(metrics.size() - 1);
+    List<EpochMetrics> best = metrics.stream().filter(m -> m.top1() != null)
+        .sorted((a, b) -> a.top1().equals(b.top1()) ? Integer.compare(b.epoch(), a.epoch()) : Double.compare(b.top1(), a.top1()))
+        .limit(keepBest).toList();
+    for (EpochMetrics m : metrics) {
+      if (m == latest || best.contains(m)) {
+        continue;
+      }
+      try (Stream<Path> files = Files.list(Path.of(m.checkpoint()))) {
+        for (Path f : files.filter(f -> !f.getFileName().toString().equals(METRICS)).toList()) {
+          Files.delete(f);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot prune checkpoint " + m.checkpoint(), e);
+      }
+    }
+  }
+
   /** Whether the run has any checkpoint directory at all (complete or not). */
   static boolean any(Path runDir) {
     Path dir = runDir.resolve("checkpoints");

@@ -110,6 +110,7 @@ final class TrainLoop {
             checkpoint.toString());
         Checkpoints.complete(checkpoint, m);
         metrics.add(m);
+        Checkpoints.prune(metrics, settings.keepBest());
         log.printf(Locale.ROOT, "train %s: epoch %d/%d done: loss %.4f%s, %.1f img/s, %.0f s%n", settings.run(), m.epoch(),
             settings.epochs(), m.trainLoss(), eval == null ? "" : String.format(Locale.ROOT,
                 ", val loss %.4f, top-1 %.4f, top-5 %.4f", eval.loss, eval.top1, eval.top5), m.imagesPerSecond(), m.seconds());

@@ -34,7 +34,8 @@ public record TrainSettings(
     int prefetch,
     int logEvery,
     long maxTaskBytes,
-    boolean resume) implements Serializable {
+    boolean resume,
+    int keepBest) implements Serializable {
 
   public static TrainSettings from(Settings s) {
     String model = s.choice("train.model", Model.class, Model::code).code();
@@ -84,7 +85,8 @@ public record TrainSettings(
         s.intIn("train.prefetch", 1, 1024),
         s.intIn("train.log-every", 1, 1_000_000),
         s.bytes("train.max-task-bytes"),
-        s.bool("train.resume"));
+        s.bool("train.resume"),
+        s.intIn("train.keep-best", 1, 1_000_000));
   }
 
   private static int channels(Settings s) {

@@ -94,6 +94,9 @@ class TestTrainJob {
     assertThat(((List<?>) description.get("classes")).stream().map(String::valueOf).toList()).containsExactly(
         SyntheticImages.label(0), SyntheticImages.label(1), SyntheticImages.label(2), SyntheticImages.label(3));
     assertThat(((Map<?, ?>) description.get("input")).get("height")).isEqualTo(32);
+    long withWeights = rows.stream().filter(r -> Files.exists(Path.of(r.getString(4), "variables.index"))).count();
+    assertThat(withWeights).as("latest + 3 best keep their weights").isBetween(3L, 4L);
+    assertThat(rows).allMatch(r -> Files.exists(Path.of(r.getString(4), "epoch.properties")));
     double bestTop1 = rows.stream().mapToDouble(r -> r.getDouble(2)).max().orElseThrow();
     assertThat(((Number) description.get("top1")).doubleValue()).isEqualTo(bestTop1);
   }
