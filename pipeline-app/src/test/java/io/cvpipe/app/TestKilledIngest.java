@@ -9,9 +9,7 @@ import io.cvpipe.ingest.IngestJob;
 import io.cvpipe.ingest.IngestReport;
 import io.cvpipe.ingest.IngestSettings;
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,19 +26,9 @@ class TestKilledIngest {
   Path tmp;
 
   private Process launch(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (arg.startsWith("--add-opens") || arg.startsWith("-Xmx")) {
-        command.add(arg);
-      }
-    }
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
-    command.addAll(List.of(args));
-    command.addAll(List.of("--set", "warehouse=" + tmp.resolve("warehouse"), "--set", "spark.master=local[2]",
-        "--set", "spark.ui=false"));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-    return builder.start();
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--set", "warehouse=" + tmp.resolve("warehouse")));
+    return TestProcesses.cvpipe(all);
   }
 
   @Test

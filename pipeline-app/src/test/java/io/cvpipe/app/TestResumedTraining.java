@@ -12,7 +12,6 @@ import io.cvpipe.train.TrainJob;
 import io.cvpipe.train.TrainSettings;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -85,19 +84,10 @@ class TestResumedTraining {
   }
 
   private Process launch(List<String> sets) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (arg.startsWith("--add-opens") || arg.startsWith("-Xmx")) {
-        command.add(arg);
-      }
-    }
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "train",
-        "--set", "spark.master=local[2]", "--set", "spark.ui=false"));
+    List<String> args = new ArrayList<>(List.of("train"));
     for (String set : sets) {
-      command.addAll(List.of("--set", set));
+      args.addAll(List.of("--set", set));
     }
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-    return builder.start();
+    return TestProcesses.cvpipe(args);
   }
 }

@@ -33,7 +33,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.PartitionField;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.spark.Spark3Util;
 import org.apache.iceberg.transforms.Transform;
 import org.apache.iceberg.types.Types;
 import org.apache.iceberg.util.SerializableFunction;
@@ -172,7 +171,7 @@ public final class IngestJob {
   /** Iceberg's own bucket transform of the samples table, so the driver groups rows as the table will. */
   @SuppressWarnings("unchecked")
   private SerializableFunction<Long, Integer> bucketFunction() {
-    Table table = icebergTable(Tables.samples(settings.dataset()));
+    Table table = Tables.iceberg(spark, Tables.samples(settings.dataset()));
     for (PartitionField field : table.spec().fields()) {
       if (field.transform().toString().startsWith("bucket")) {
         return ((Transform<Long, Integer>) field.transform()).bind(Types.LongType.get());
@@ -293,7 +292,7 @@ public final class IngestJob {
     Map<String, String> props = Map.of("format-version", "2", "write.distribution-mode", "hash");
     if (Tables.exists(spark, Tables.samples(dataset))) {
       if (settings.shards() > 0) {
-        Table table = icebergTable(Tables.samples(dataset));
+        Table table = Tables.iceberg(spark, Tables.samples(dataset));
         if (!table.spec().toString().contains("bucket[" + settings.shards() + "]")) {
           System.err.println("ingest.shards = " + settings.shards() + " ignored: " + Tables.samples(dataset)
               + " already exists with partitioning " + table.spec() + " (fixed at creation)");
@@ -360,20 +359,12 @@ public final class IngestJob {
   }
 
   private void recordRun(IngestReport report, Instant started) {
-    Snapshot snapshot = icebergTable(Tables.samples(settings.dataset())).currentSnapshot();
+    Snapshot snapshot = Tables.iceberg(spark, Tables.samples(settings.dataset())).currentSnapshot();
     Row row = RowFactory.create(report.runId(), report.dataset(), settings.format().code(), settings.source(),
         settings.validation().code(), Timestamp.from(started), Timestamp.from(Instant.now()), report.rowsIn(),
         report.alreadyPresent(), report.samplesWritten(), report.quarantined(), report.annotationsWritten(),
         snapshot == null ? null : snapshot.snapshotId());
     Tables.append(spark, spark.createDataFrame(List.of(row), Schemas.INGEST_RUNS), Tables.INGEST_RUNS,
         Schemas.INGEST_RUNS, report.runId());
-  }
-
-  private Table icebergTable(String name) {
-    try {
-      return Spark3Util.loadIcebergTable(spark, name);
-    } catch (Exception e) {
-      throw Errors.state("cannot load Iceberg table " + name + ": " + e.getMessage());
-    }
   }
 }

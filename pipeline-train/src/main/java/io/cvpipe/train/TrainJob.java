@@ -17,7 +17,6 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.spark.Spark3Util;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
@@ -69,7 +68,7 @@ public final class TrainJob {
       throw Errors.state(samplesName + " does not exist: ingest the dataset first (cvpipe ingest --set dataset="
           + settings.dataset() + " ...)");
     }
-    Table table = icebergTable(samplesName);
+    Table table = Tables.iceberg(spark, samplesName);
     Snapshot snapshot = table.currentSnapshot();
     if (snapshot == null) {
       throw Errors.state(samplesName + " has no rows yet: ingest the dataset first");
@@ -175,13 +174,5 @@ public final class TrainJob {
     }
     Tables.append(spark, spark.createDataFrame(rows, Schemas.TRAIN_METRICS), Tables.TRAIN_METRICS,
         Schemas.TRAIN_METRICS, settings.run());
-  }
-
-  private Table icebergTable(String name) {
-    try {
-      return Spark3Util.loadIcebergTable(spark, name);
-    } catch (Exception e) {
-      throw Errors.state("cannot load Iceberg table " + name + ": " + e.getMessage());
-    }
   }
 }

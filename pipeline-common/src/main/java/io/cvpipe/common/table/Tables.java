@@ -81,6 +81,15 @@ public final class Tables {
     }
   }
 
+  /** The Iceberg table behind a catalog name, for what Spark SQL does not expose (specs, snapshots, scans). */
+  public static org.apache.iceberg.Table iceberg(SparkSession spark, String table) {
+    try {
+      return org.apache.iceberg.spark.Spark3Util.loadIcebergTable(spark, table);
+    } catch (Exception e) {
+      throw Errors.state("cannot load Iceberg table " + table + ": " + e.getMessage());
+    }
+  }
+
   public static boolean exists(SparkSession spark, String table) {
     return spark.catalog().tableExists(table);
   }
