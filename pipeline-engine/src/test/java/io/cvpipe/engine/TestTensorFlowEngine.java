@@ -69,6 +69,23 @@ class TestTensorFlowEngine {
   }
 
   @Test
+  void adamwLowersTheLossAndIsDeterministic() {
+    ImageBatch batch = random(8, 16, 9);
+    float[] target = oneHot(new int[] {0, 1, 2, 0, 1, 2, 0, 1}, 3);
+    float[][] losses = new float[2][6];
+    for (int run = 0; run < 2; run++) {
+      try (Engine engine = Engines.tensorflow(TINY, OptimizerSpec.adamw(0.05), Device.CPU)) {
+        for (int step = 0; step < 6; step++) {
+          losses[run][step] = engine.trainStep(batch, target, 1e-3f);
+        }
+      }
+    }
+
+    assertThat(losses[0][5]).isLessThan(losses[0][0]);
+    assertThat(losses[1]).containsExactly(losses[0]);
+  }
+
+  @Test
   void sameSeedSameWeights() {
     ImageBatch batch = random(4, 16, 3);
     try (Engine a = Engines.tensorflow(TINY, OptimizerSpec.sgd(1e-4), Device.CPU);

@@ -85,17 +85,39 @@ public final class TensorFlowEngine implements Engine {
       Operand<TFloat32> momentum = tf.constant((float) optimizer.momentum());
       Operand<TFloat32> decay = tf.constant((float) optimizer.weightDecay());
       long count = 0;
+      boolean adamw = optimizer.kind() == OptimizerSpec.Kind.ADAMW;
+      Variable<TFloat32> beta1Power = adamw ? tf.variable(tf.constant((float) optimizer.beta1())) : null;
+      Variable<TFloat32> beta2Power = adamw ? tf.variable(tf.constant((float) optimizer.beta2())) : null;
+      List<Op> steps = new ArrayList<>();
       for (int i = 0; i < trainable.size(); i++) {
         Variable<TFloat32> v = trainable.get(i);
         @SuppressWarnings("unchecked")
         Operand<TFloat32> g = (Operand<TFloat32>) grads[i];
-        if (i < layers.decayed().size() && optimizer.weightDecay() > 0) {
-          g = tf.math.add(g, tf.math.mul(v, decay)); // coupled L2, as PyTorch SGD; never on BN or bias
+        boolean decayed = i < layers.decayed().size() && optimizer.weightDecay() > 0;
+        if (adamw) {
+          Ops step = after;
+          if (decayed) { // decoupled: shrink the weights first, from their value before the step
+            step = after.withControlDependencies(List.of(after.assignSub(v, after.math.mul(v,
+                after.math.mul(learningRate, decay)))));
+          }
+          steps.add(step.train.applyAdam(v, tf.variable(tf.zerosLike(v)), tf.variable(tf.zerosLike(v)), beta1Power,
+              beta2Power, learningRate, tf.constant((float) optimizer.beta1()), tf.constant((float) optimizer.beta2()),
+              tf.constant((float) optimizer.epsilon()), g));
+        } else {
+          if (decayed) {
+            g = tf.math.add(g, tf.math.mul(v, decay)); // coupled L2, as PyTorch SGD; never on BN or bias
+          }
+          Variable<TFloat32> accumulator = tf.variable(tf.zerosLike(v));
+          steps.add(after.train.applyMomentum(v, accumulator, learningRate, g, momentum,
+              ApplyMomentum.useNesterov(optimizer.nesterov())));
         }
-        Variable<TFloat32> accumulator = tf.variable(tf.zerosLike(v));
-        updates.add(after.train.applyMomentum(v, accumulator, learningRate, g, momentum,
-            ApplyMomentum.useNesterov(optimizer.nesterov())));
         count += v.shape().size();
+      }
+      updates.addAll(steps);
+      if (adamw) { // bias corrections advance once every parameter has taken its step
+        Ops afterSteps = tf.withControlDependencies(steps);
+        updates.add(afterSteps.assign(beta1Power, afterSteps.math.mul(beta1Power, tf.constant((float) optimizer.beta1()))));
+        updates.add(afterSteps.assign(beta2Power, afterSteps.math.mul(beta2Power, tf.constant((float) optimizer.beta2()))));
       }
       parameters = count;
       trainOp = tf.withName("train").withControlDependencies(updates).noOp();
