@@ -44,7 +44,7 @@ public final class TrainJob {
   }
 
   /** Epochs already recorded for {@code run} in cvpipe.runs.train_metrics (0 when none). */
-  public static long recorded(SparkSession spark, String run) {
+  private static long recorded(SparkSession spark, String run) {
     if (!Tables.exists(spark, Tables.TRAIN_METRICS)) {
       return 0;
     }
@@ -59,9 +59,12 @@ public final class TrainJob {
           + Tables.TRAIN_METRICS + ", checkpoints in " + runDir + "). Pick a new train.run, or continue it with "
           + "--set train.resume=true");
     }
-    if (settings.resume() && Checkpoints.completed(runDir).size() >= settings.epochs() && earlier >= settings.epochs()) {
-      System.err.println("train " + settings.run() + ": all " + settings.epochs() + " epochs are done; nothing to resume");
-      return Checkpoints.completed(runDir);
+    if (settings.resume() && earlier >= settings.epochs()) {
+      List<EpochMetrics> done = Checkpoints.completed(runDir);
+      if (done.size() >= settings.epochs()) {
+        System.err.println("train " + settings.run() + ": all " + settings.epochs() + " epochs are done; nothing to resume");
+        return done;
+      }
     }
     String samplesName = Tables.samples(settings.dataset());
     if (!Tables.exists(spark, samplesName)) {

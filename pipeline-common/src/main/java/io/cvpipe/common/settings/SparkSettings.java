@@ -19,8 +19,4 @@ public record SparkSettings(
         settings.stringOr("spark.bind-address", "127.0.0.1"),
         settings.stringMap("spark.conf"));
   }
-
-  public SparkSettings withWarehouse(String newWarehouse) {
-    return new SparkSettings(master, appName, newWarehouse, ui, bindAddress, conf);
-  }
 }

@@ -55,10 +55,6 @@ public final class Progress implements AutoCloseable {
     return String.format(Locale.ROOT, "%s: %s, %.1f %s/s, %.0fs", what, of, n / seconds, unit, seconds);
   }
 
-  public double seconds() {
-    return (System.nanoTime() - startNanos) / 1e9;
-  }
-
   @Override
   public void close() {
     thread.interrupt();

@@ -56,10 +56,6 @@ final class Layers {
     return statisticsUpdates;
   }
 
-  Map<String, Variable<TFloat32>> variables() {
-    return variables;
-  }
-
   /** He-normal (fan-out) convolution kernel, as torchvision initialises ResNets; SAME padding. */
   Operand<TFloat32> conv(String name, Operand<TFloat32> x, int kernel, long in, long out, int stride) {
     Variable<TFloat32> w = variable(name + "/kernel", true, () -> {

@@ -85,7 +85,7 @@ public final class ImageNetTarSource {
     }
     if (!e.isFile()) {
       entries.add(SourceEntry.tarMember(split, name, tarFile, name, e.getDataOffset(), 0, null)
-          .rejectedUpfront(QuarantineReason.NON_IMAGE_FILE, "tar entry '" + name + "' is a link or device, not a file"));
+          .rejectedUpfront(QuarantineReason.NON_IMAGE_FILE, TarNames.notAFile(name)));
       return;
     }
     if (name.toLowerCase(Locale.ROOT).endsWith(".tar")) {

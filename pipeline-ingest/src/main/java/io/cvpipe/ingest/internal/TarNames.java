@@ -18,8 +18,8 @@ final class TarNames {
     return null;
   }
 
-  static String baseName(String name) {
-    int slash = name.lastIndexOf('/');
-    return slash >= 0 ? name.substring(slash + 1) : name;
+  /** The quarantine message for a tar entry that is a link or a device rather than a file. */
+  static String notAFile(String name) {
+    return "tar entry '" + name + "' is a link or device, not a file";
   }
 }

@@ -100,7 +100,7 @@ final class TarStreamReader implements Iterator<Row> {
       return processor.reject(entry, QuarantineReason.UNSAFE_PATH, unsafe + "; not read");
     }
     if (!e.isFile()) {
-      return processor.reject(entry, QuarantineReason.NON_IMAGE_FILE, "tar entry '" + name + "' is a link or device, not a file");
+      return processor.reject(entry, QuarantineReason.NON_IMAGE_FILE, TarNames.notAFile(name));
     }
     SourceEntry named = entry.requireImageName();
     if (named.presetReason() != null) {

@@ -9,17 +9,11 @@ public final class InMemorySamples implements SampleStore {
   private final List<Long> ids = new ArrayList<>();
   private final List<Integer> labels = new ArrayList<>();
   private final List<byte[]> images = new ArrayList<>();
-  private long bytes;
 
   public void add(long sampleId, int label, byte[] image) {
     ids.add(sampleId);
     labels.add(label);
     images.add(image);
-    bytes += image.length;
-  }
-
-  public long bytes() {
-    return bytes;
   }
 
   @Override
