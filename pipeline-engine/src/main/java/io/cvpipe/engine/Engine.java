@@ -18,6 +18,12 @@ public interface Engine extends AutoCloseable {
   /** Logits, {@code count x classes}, batch-norm with its moving statistics. */
   float[] predict(ImageBatch images);
 
+  /** Whether the engine keeps an exponential moving average of its weights (EMA momentum above 0). */
+  boolean hasEma();
+
+  /** Logits of the network with the moving averages of the weights and statistics; needs {@link #hasEma}. */
+  float[] predictEma(ImageBatch images);
+
   /** Mean loss without updating anything (batch-norm in training mode, as in trainStep). */
   float loss(ImageBatch images, float[] targets);
 
@@ -36,7 +42,12 @@ public interface Engine extends AutoCloseable {
    * Writes a TensorFlow SavedModel of the inference network to {@code directory} (signature
    * {@code serving_default}: input {@code images}, float NHWC; output {@code logits}).
    */
-  void exportSavedModel(java.nio.file.Path directory);
+  default void exportSavedModel(Path directory) {
+    exportSavedModel(directory, false);
+  }
+
+  /** As {@link #exportSavedModel(Path)}, of the moving-average network when {@code averaged}. */
+  void exportSavedModel(Path directory, boolean averaged);
 
   @Override
   void close();

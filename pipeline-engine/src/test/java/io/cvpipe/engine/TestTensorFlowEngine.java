@@ -45,7 +45,7 @@ class TestTensorFlowEngine {
 
   @Test
   void aStepAlongTheGradientLowersTheLossAsTheGradientPredicts() {
-    // A gradient check through the optimiser: with momentum 0 and no decay, one step of size lr changes the
+    // Through the optimiser (TestGradients checks the gradients themselves): with momentum 0 and no decay, one step of size lr changes the
     // loss by about -lr * |g|^2; halving lr must roughly halve the drop (first-order behaviour).
     ImageBatch batch = random(6, 12, 2);
     float[] target = oneHot(new int[] {0, 1, 2, 2, 1, 0}, 3);
@@ -151,6 +151,55 @@ class TestTensorFlowEngine {
       assertThat(logits).containsExactly(expected, org.assertj.core.data.Offset.offset(1e-5f));
     }
     assertThatThrownBy(() -> Engines.savedModel(tmp.resolve("nothing"))).hasMessageContaining("saved_model.pb is missing");
+  }
+
+  @Test
+  void emaStartsAtTheInitialWeightsAndMovesByItsMomentum(@TempDir Path tmp) {
+    ImageBatch batch = random(8, 16, 12);
+    float[] target = oneHot(new int[] {0, 1, 2, 0, 1, 2, 0, 1}, 3);
+    float[] initial;
+    try (Engine plain = Engines.tensorflow(TINY, OptimizerSpec.sgd(1e-4), Device.CPU)) {
+      assertThat(plain.hasEma()).isFalse();
+      assertThatThrownBy(() -> plain.predictEma(batch)).hasMessageContaining("EMA momentum is 0");
+      initial = plain.predict(batch);
+    }
+    float[] averaged;
+    try (Engine slow = Engines.tensorflow(TINY, OptimizerSpec.sgd(1e-4).withEmaMomentum(1e-6), Device.CPU);
+        Engine fast = Engines.tensorflow(TINY, OptimizerSpec.sgd(1e-4).withEmaMomentum(0.999999), Device.CPU);
+        Engine half = Engines.tensorflow(TINY, OptimizerSpec.sgd(1e-4).withEmaMomentum(0.5), Device.CPU)) {
+      assertThat(half.predictEma(batch)).containsExactly(initial);
+      for (int i = 0; i < 4; i++) {
+        for (Engine e : new Engine[] {slow, fast, half}) {
+          e.trainStep(batch, target, 0.05f);
+        }
+      }
+      float[] trained = half.predict(batch);
+      assertThat(trained).isNotEqualTo(initial);
+      // a tiny momentum stays at the start, a momentum near 1 follows the weights, 0.5 lies in between
+      assertThat(slow.predictEma(batch)).containsExactly(initial, org.assertj.core.data.Offset.offset(1e-3f));
+      assertThat(fast.predictEma(batch)).containsExactly(fast.predict(batch), org.assertj.core.data.Offset.offset(1e-3f));
+      averaged = half.predictEma(batch);
+      assertThat(distance(averaged, trained)).isGreaterThan(1e-4);
+      assertThat(distance(averaged, initial)).isGreaterThan(1e-4);
+
+      half.saveCheckpoint(tmp.resolve("ckpt"));
+      half.exportSavedModel(tmp.resolve("ema"), true);
+    }
+    try (Engine restored = Engines.tensorflow(TINY, OptimizerSpec.sgd(1e-4).withEmaMomentum(0.5), Device.CPU)) {
+      restored.restoreCheckpoint(tmp.resolve("ckpt"));
+      assertThat(restored.predictEma(batch)).containsExactly(averaged);
+    }
+    try (Predictor exported = Engines.savedModel(tmp.resolve("ema"))) {
+      assertThat(exported.predict(batch)).containsExactly(averaged, org.assertj.core.data.Offset.offset(1e-5f));
+    }
+  }
+
+  private static double distance(float[] a, float[] b) {
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) {
+      sum += (a[i] - b[i]) * (double) (a[i] - b[i]);
+    }
+    return Math.sqrt(sum);
   }
 
   @Test

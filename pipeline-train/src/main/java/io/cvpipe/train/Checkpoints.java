@@ -35,6 +35,9 @@ final class Checkpoints {
     p.setProperty("val_loss", m.valLoss() == null ? "" : String.valueOf(m.valLoss()));
     p.setProperty("top1", m.top1() == null ? "" : String.valueOf(m.top1()));
     p.setProperty("top5", m.top5() == null ? "" : String.valueOf(m.top5()));
+    p.setProperty("ema_val_loss", m.emaValLoss() == null ? "" : String.valueOf(m.emaValLoss()));
+    p.setProperty("ema_top1", m.emaTop1() == null ? "" : String.valueOf(m.emaTop1()));
+    p.setProperty("ema_top5", m.emaTop5() == null ? "" : String.valueOf(m.emaTop5()));
     p.setProperty("learning_rate", String.valueOf(m.learningRate()));
     p.setProperty("images_per_second", String.valueOf(m.imagesPerSecond()));
     p.setProperty("seconds", String.valueOf(m.seconds()));
@@ -66,7 +69,8 @@ final class Checkpoints {
         throw new UncheckedIOException("cannot read " + file, e);
       }
       out.add(new EpochMetrics(epoch, Double.parseDouble(p.getProperty("train_loss")), optional(p, "val_loss"),
-          optional(p, "top1"), optional(p, "top5"), Double.parseDouble(p.getProperty("learning_rate")),
+          optional(p, "top1"), optional(p, "top5"), optional(p, "ema_val_loss"), optional(p, "ema_top1"),
+          optional(p, "ema_top5"), Double.parseDouble(p.getProperty("learning_rate")),
           Double.parseDouble(p.getProperty("images_per_second")), Double.parseDouble(p.getProperty("seconds")),
           Long.parseLong(p.getProperty("skipped")), dir.toString()));
     }

@@ -25,9 +25,9 @@ final class ModelExport {
   private ModelExport() {}
 
   static void write(Engine engine, Path dir, TrainSettings settings, List<String> labels, EpochMetrics epoch,
-      float[] mean, float[] std) {
+      float[] mean, float[] std, boolean ema) {
     deleteIfPresent(dir); // a run killed while exporting leaves a partial one: write it anew
-    engine.exportSavedModel(dir);
+    engine.exportSavedModel(dir, ema);
     Map<String, Object> description = new LinkedHashMap<>();
     description.put("format", "tensorflow-saved-model");
     description.put("signature", "serving_default");
@@ -43,7 +43,9 @@ final class ModelExport {
     description.put("run", settings.run());
     description.put("dataset", settings.dataset());
     description.put("epoch", epoch.epoch());
-    description.put("top1", epoch.top1());
+    description.put("weights", ema ? "exponential moving average (momentum " + settings.optimizer().emaMomentum() + ")"
+        : "trained");
+    description.put("top1", ema ? epoch.emaTop1() : epoch.top1());
     try {
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve(DESCRIPTION).toFile(), description);
     } catch (IOException e) {

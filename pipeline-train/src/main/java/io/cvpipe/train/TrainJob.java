@@ -11,6 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
@@ -18,6 +21,7 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -30,17 +34,25 @@ import scala.runtime.AbstractFunction1;
 /**
  * {@code cvpipe train}: the driver pins a snapshot of the samples table and plans which data files hold
  * each split; one Spark barrier task (a barrier stage so that the distributed issue can give the same loop N
- * tasks) loads its files, runs {@link TrainLoop} and sends back per-epoch metrics, which the driver writes to
- * {@code cvpipe.runs.train_metrics}.
+ * tasks) loads its files and runs {@link TrainLoop}. The driver writes each finished epoch (read from its
+ * checkpoint's metrics) to {@code cvpipe.runs.train_metrics} while the task trains on, and the rest from what the
+ * task sends back at the end.
  */
 public final class TrainJob {
 
   private final SparkSession spark;
   private final TrainSettings settings;
+  private final long pollSeconds;
 
   public TrainJob(SparkSession spark, TrainSettings settings) {
+    this(spark, settings, 10);
+  }
+
+  /** {@code pollSeconds}: how often the driver looks for finished epochs while the task trains. */
+  TrainJob(SparkSession spark, TrainSettings settings, long pollSeconds) {
     this.spark = spark;
     this.settings = settings;
+    this.pollSeconds = pollSeconds;
   }
 
   /** Epochs already recorded for {@code run} in cvpipe.runs.train_metrics (0 when none). */
@@ -103,10 +115,25 @@ public final class TrainJob {
     TaskBody body = new TaskBody(settings, new ArrayList<>(labels), train.files, val.files, projection,
         new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()));
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    List<EpochMetrics> metrics = new ArrayList<>(jsc.parallelize(List.of(0), 1).rdd().barrier()
-        .mapPartitions(body, false, ClassTag$.MODULE$.apply(EpochMetrics.class)).toJavaRDD().collect());
-    writeMetrics(metrics.stream().filter(m -> m.epoch() > earlier).toList(), snapshot.snapshotId());
-    return metrics;
+    JavaFutureAction<List<EpochMetrics>> job = jsc.parallelize(List.of(0), 1).rdd().barrier()
+        .mapPartitions(body, false, ClassTag$.MODULE$.apply(EpochMetrics.class)).toJavaRDD().collectAsync();
+    int written = (int) earlier;
+    while (true) {
+      try {
+        List<EpochMetrics> metrics = job.get(pollSeconds, TimeUnit.SECONDS);
+        writeMetrics(metrics, written, snapshot.snapshotId());
+        return metrics;
+      } catch (TimeoutException running) {
+        // epochs the task has finished, while it trains on (when the driver sees the models directory)
+        written = writeMetrics(Checkpoints.completed(runDir), written, snapshot.snapshotId());
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+      } catch (InterruptedException e) {
+        job.cancel(true);
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("train " + settings.run() + " interrupted", e);
+      }
+    }
   }
 
   /** What runs in the barrier task: load the task's files, train, return the epochs' metrics. */
@@ -162,9 +189,11 @@ public final class TrainJob {
     return spark.sql("SELECT collect_set(split) FROM " + Tables.samples(settings.dataset())).first().getList(0).toString();
   }
 
-  private void writeMetrics(List<EpochMetrics> metrics, long snapshotId) {
+  /** Appends the epochs after {@code written} to train_metrics; returns the last epoch written. */
+  private int writeMetrics(List<EpochMetrics> all, int written, long snapshotId) {
+    List<EpochMetrics> metrics = all.stream().filter(m -> m.epoch() > written).toList();
     if (metrics.isEmpty()) {
-      return;
+      return written;
     }
     Tables.createIfMissing(spark, Tables.TRAIN_METRICS, Schemas.TRAIN_METRICS, "", Map.of("format-version", "2"));
     String model = settings.model() + "x" + settings.width();
@@ -172,10 +201,11 @@ public final class TrainJob {
     List<Row> rows = new ArrayList<>();
     for (EpochMetrics m : metrics) {
       rows.add(RowFactory.create(settings.run(), settings.dataset(), model, m.epoch(), m.trainLoss(), m.valLoss(),
-          m.top1(), m.top5(), m.learningRate(), m.imagesPerSecond(), m.seconds(), m.skipped(), m.checkpoint(),
+          m.top1(), m.top5(), m.emaValLoss(), m.emaTop1(), m.emaTop5(), m.learningRate(), m.imagesPerSecond(), m.seconds(), m.skipped(), m.checkpoint(),
           snapshotId, now));
     }
     Tables.append(spark, spark.createDataFrame(rows, Schemas.TRAIN_METRICS), Tables.TRAIN_METRICS,
         Schemas.TRAIN_METRICS, settings.run());
+    return metrics.get(metrics.size() - 1).epoch();
   }
 }

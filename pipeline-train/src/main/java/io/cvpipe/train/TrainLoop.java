@@ -104,16 +104,22 @@ final class TrainLoop {
         Evaluation eval = val.size() == 0 ? null : evaluate(engine, val, mean, std, threads);
         Path checkpoint = Checkpoints.directory(runDir, epoch + 1);
         engine.saveCheckpoint(checkpoint);
+        Scores liveScores = eval == null ? null : eval.live();
+        Scores emaScores = eval == null ? null : eval.ema();
         EpochMetrics m = new EpochMetrics(epoch + 1, images == 0 ? Double.NaN : lossSum / images,
-            eval == null ? null : eval.loss, eval == null ? null : eval.top1, eval == null ? null : eval.top5, lr,
-            images / Math.max(1e-9, trainSeconds), (System.nanoTime() - start) / 1e9, skipped + (eval == null ? 0 : eval.skipped),
+            liveScores == null ? null : liveScores.loss(), liveScores == null ? null : liveScores.top1(),
+            liveScores == null ? null : liveScores.top5(), emaScores == null ? null : emaScores.loss(),
+            emaScores == null ? null : emaScores.top1(), emaScores == null ? null : emaScores.top5(), lr,
+            images / Math.max(1e-9, trainSeconds), (System.nanoTime() - start) / 1e9, skipped + (eval == null ? 0 : eval.skipped()),
             checkpoint.toString());
         Checkpoints.complete(checkpoint, m);
         metrics.add(m);
         Checkpoints.prune(metrics, settings.keepBest());
         log.printf(Locale.ROOT, "train %s: epoch %d/%d done: loss %.4f%s, %.1f img/s, %.0f s%n", settings.run(), m.epoch(),
-            settings.epochs(), m.trainLoss(), eval == null ? "" : String.format(Locale.ROOT,
-                ", val loss %.4f, top-1 %.4f, top-5 %.4f", eval.loss, eval.top1, eval.top5), m.imagesPerSecond(), m.seconds());
+            settings.epochs(), m.trainLoss(), liveScores == null ? "" : String.format(Locale.ROOT,
+                ", val loss %.4f, top-1 %.4f, top-5 %.4f", m.valLoss(), m.top1(), m.top5())
+                + (emaScores == null ? "" : String.format(Locale.ROOT, " (EMA: loss %.4f, top-1 %.4f)", m.emaValLoss(),
+                    m.emaTop1())), m.imagesPerSecond(), m.seconds());
       }
       if (rank == 0) {
         export(engine, runDir, metrics, mean, std);
@@ -122,7 +128,10 @@ final class TrainLoop {
     return metrics;
   }
 
-  /** The final model and the best one by validation top-1 (the final one without validation), as SavedModels. */
+  /**
+   * The final model, its EMA twin when there is one, and the best one by validation top-1 (the final one without
+   * validation), as SavedModels.
+   */
   private void export(Engine engine, Path runDir, List<EpochMetrics> metrics, float[] mean, float[] std) {
     EpochMetrics last = metrics.get(metrics.size() - 1);
     EpochMetrics best = last;
@@ -131,19 +140,74 @@ final class TrainLoop {
         best = m;
       }
     }
-    ModelExport.write(engine, runDir.resolve("final"), settings, labels, last, mean, std);
+    ModelExport.write(engine, runDir.resolve("final"), settings, labels, last, mean, std, false);
+    if (engine.hasEma()) {
+      ModelExport.write(engine, runDir.resolve("ema"), settings, labels, last, mean, std, true);
+    }
     if (best != last) {
       engine.restoreCheckpoint(Path.of(best.checkpoint()));
     }
-    ModelExport.write(engine, runDir.resolve("best"), settings, labels, best, mean, std);
-    log.printf(Locale.ROOT, "train %s: exported %s (epoch %d) and %s (epoch %d%s)%n", settings.run(),
-        runDir.resolve("final"), last.epoch(), runDir.resolve("best"), best.epoch(),
-        best.top1() == null ? "" : String.format(Locale.ROOT, ", top-1 %.4f", best.top1()));
+    ModelExport.write(engine, runDir.resolve("best"), settings, labels, best, mean, std, false);
+    log.printf(Locale.ROOT, "train %s: exported %s (epoch %d)%s and %s (epoch %d%s)%n", settings.run(),
+        runDir.resolve("final"), last.epoch(), engine.hasEma() ? ", " + runDir.resolve("ema") + " (its EMA weights)" : "",
+        runDir.resolve("best"), best.epoch(), best.top1() == null ? "" : String.format(Locale.ROOT, ", top-1 %.4f", best.top1()));
   }
 
-  private record Evaluation(double loss, double top1, double top5, long skipped) {}
+  private record Evaluation(Scores live, Scores ema, long skipped) {}
 
-  /** Validation view (resize + centre crop at the base size), moving batch-norm statistics. */
+  /** Validation loss, top-1 and top-5 of one model, accumulated batch by batch. */
+  private static final class Scores {
+    private final int classes;
+    private double lossSum;
+    private long top1;
+    private long top5;
+    private long n;
+
+    Scores(int classes) {
+      this.classes = classes;
+    }
+
+    void add(float[] logits, int[] labels, int count) {
+      for (int i = 0; i < count; i++) {
+        int label = labels[i];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < classes; c++) {
+          max = Math.max(max, logits[i * classes + c]);
+        }
+        double sum = 0;
+        int rank = 0;
+        float own = logits[i * classes + label];
+        for (int c = 0; c < classes; c++) {
+          float v = logits[i * classes + c];
+          sum += Math.exp(v - max);
+          if (v > own || (v == own && c < label)) {
+            rank++;
+          }
+        }
+        lossSum += -(own - max - Math.log(sum));
+        top1 += rank == 0 ? 1 : 0;
+        top5 += rank < 5 ? 1 : 0;
+      }
+      n += count;
+    }
+
+    double loss() {
+      return lossSum / Math.max(1, n);
+    }
+
+    double top1() {
+      return top1 / (double) Math.max(1, n);
+    }
+
+    double top5() {
+      return top5 / (double) Math.max(1, n);
+    }
+  }
+
+  /**
+   * Validation view (resize + centre crop at the base size), moving batch-norm statistics; the EMA model, when
+   * the engine keeps one, scored on the same decoded batches.
+   */
   private Evaluation evaluate(Engine engine, SampleStore val, float[] mean, float[] std, int threads) {
     SamplerSpec base = settings.sampler();
     List<BatchPlan> plans = new ArrayList<>();
@@ -155,10 +219,8 @@ final class TrainLoop {
       plans.add(new BatchPlan(base.baseHeight(), base.baseWidth(),
           java.util.Arrays.copyOfRange(all, i, Math.min(all.length, i + base.batchSize()))));
     }
-    double lossSum = 0;
-    long top1 = 0;
-    long top5 = 0;
-    long n = 0;
+    Scores live = new Scores(classes);
+    Scores ema = engine.hasEma() ? new Scores(classes) : null;
     long skipped = 0;
     try (BatchLoader loader = new BatchLoader(plans, val, View.EVAL, settings.channels(), mean, std, settings.seed(), 0,
         threads, settings.prefetch(), log::println)) {
@@ -169,30 +231,12 @@ final class TrainLoop {
         if (count == 0) {
           continue;
         }
-        float[] logits = engine.predict(batch.images());
-        for (int i = 0; i < count; i++) {
-          int label = batch.labels()[i];
-          double max = Double.NEGATIVE_INFINITY;
-          for (int c = 0; c < classes; c++) {
-            max = Math.max(max, logits[i * classes + c]);
-          }
-          double sum = 0;
-          int rank = 0;
-          float own = logits[i * classes + label];
-          for (int c = 0; c < classes; c++) {
-            float v = logits[i * classes + c];
-            sum += Math.exp(v - max);
-            if (v > own || (v == own && c < label)) {
-              rank++;
-            }
-          }
-          lossSum += -(own - max - Math.log(sum));
-          top1 += rank == 0 ? 1 : 0;
-          top5 += rank < 5 ? 1 : 0;
+        live.add(engine.predict(batch.images()), batch.labels(), count);
+        if (ema != null) {
+          ema.add(engine.predictEma(batch.images()), batch.labels(), count);
         }
-        n += count;
       }
     }
-    return new Evaluation(lossSum / Math.max(1, n), top1 / (double) Math.max(1, n), top5 / (double) Math.max(1, n), skipped);
+    return new Evaluation(live, ema, skipped);
   }
 }

@@ -77,7 +77,8 @@ public record TrainSettings(
             nonNegative(s, "train.optimizer.momentum"), s.bool("train.optimizer.nesterov"),
             nonNegative(s, "train.optimizer.weight-decay"), positive(s, "train.optimizer.bn-momentum"),
             nonNegative(s, "train.optimizer.beta1"), nonNegative(s, "train.optimizer.beta2"),
-            positive(s, "train.optimizer.epsilon")),
+            positive(s, "train.optimizer.epsilon"), nonNegative(s, "train.optimizer.gradient-clip"),
+            emaMomentum(s)),
         new LearningRateSchedule(lrMax, lrMin, nonNegative(s, "train.lr.warmup-init"),
             s.longAtLeast("train.lr.warmup-iterations", 0), epochs),
         smoothing,
@@ -90,6 +91,14 @@ public record TrainSettings(
         s.bytes("train.max-task-bytes"),
         s.bool("train.resume"),
         s.intIn("train.keep-best", 1, 1_000_000));
+  }
+
+  private static double emaMomentum(Settings s) {
+    double m = nonNegative(s, "train.ema-momentum");
+    if (m >= 1) {
+      throw Errors.setting("train.ema-momentum", m + " must be below 1 (0 turns the EMA model off; CVNets uses 0.0005)");
+    }
+    return m;
   }
 
   private static int channels(Settings s) {

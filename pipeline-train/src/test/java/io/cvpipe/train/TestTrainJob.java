@@ -70,22 +70,30 @@ class TestTrainJob {
         "train.sampler.min-crop-size=24", "train.sampler.max-crop-size=40", "train.sampler.scales=3",
         "train.sampler.divisor=8", "train.lr.max=0.1", "train.lr.min=0.001", "train.lr.warmup-init=0.01",
         "train.lr.warmup-iterations=20", "train.optimizer.weight-decay=5e-4", "train.device=cpu",
-        "train.models-dir=" + tmp.resolve("models"), "train.log-every=10"));
+        "train.models-dir=" + tmp.resolve("models"), "train.log-every=10", "train.ema-momentum=0.02"));
     sets.addAll(List.of(extra));
     return TrainSettings.from(Settings.load(null, sets));
   }
 
   @Test
   void trainsInABarrierTaskAndRecordsEveryEpoch() throws Exception {
-    List<EpochMetrics> metrics = new TrainJob(spark, settings()).run();
+    List<EpochMetrics> metrics = new TrainJob(spark, settings(), 1).run();
 
-    List<Row> rows = spark.sql("SELECT epoch, train_loss, top1, top5, checkpoint FROM cvpipe.runs.train_metrics "
+    List<Row> rows = spark.sql("SELECT epoch, train_loss, top1, top5, checkpoint, ema_top1 FROM cvpipe.runs.train_metrics "
         + "WHERE run = 'tiny' ORDER BY epoch").collectAsList();
+    long appends = spark.sql("SELECT count(*) FROM cvpipe.runs.train_metrics.snapshots "
+        + "WHERE summary['cvpipe.run-id'] = 'tiny'").first().getLong(0);
+    assertThat(appends).as("epochs written while the task trained on, not all at the end").isGreaterThan(1);
     System.out.println("tiny run: " + metrics);
     assertThat(rows).extracting(r -> r.getInt(0)).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
     assertThat(rows.get(11).getDouble(1)).isLessThan(rows.get(0).getDouble(1));
     assertThat(rows.get(11).getDouble(2)).as("validation top-1, chance 0.25").isGreaterThan(0.5);
     assertThat(rows.get(11).getDouble(3)).isEqualTo(1.0); // 4 classes: top-5 is everything
+    assertThat(rows.get(11).getDouble(5)).as("EMA model's top-1, validated separately").isGreaterThan(0.4);
+    Map<?, ?> ema = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+        tmp.resolve("models/tiny/ema/model.json").toFile(), Map.class);
+    assertThat(String.valueOf(ema.get("weights"))).startsWith("exponential moving average");
+    assertThat(((Number) ema.get("top1")).doubleValue()).isEqualTo(rows.get(11).getDouble(5));
     assertThat(Files.exists(Path.of(rows.get(11).getString(4), "variables.index"))).isTrue();
     Path best = tmp.resolve("models/tiny/best");
     assertThat(best.resolve("saved_model.pb")).exists();
@@ -110,6 +118,9 @@ class TestTrainJob {
     assertThatThrownBy(() -> settings("train.sampler.kind=vbs"))
         .hasMessageContaining("train.sampler.kind: unknown value 'vbs'. Expected one of: ssc-fbs, msc-fbs, msc-vbs");
     assertThatThrownBy(() -> settings("train.channels=2")).hasMessageContaining("train.channels: 2 is not supported");
+    assertThatThrownBy(() -> settings("train.ema-momentum=1")).hasMessageContaining("train.ema-momentum: 1.0 must be below 1");
+    assertThatThrownBy(() -> settings("train.optimizer.gradient-clip=-1"))
+        .hasMessageContaining("train.optimizer.gradient-clip: -1.0 must be 0 or more");
     assertThatThrownBy(() -> new TrainJob(spark, settings("train.split=training")).run())
         .hasMessageContaining("train.split: 'training' has no rows in cvpipe.shapes.samples")
         .hasMessageContaining("train").hasMessageContaining("val");

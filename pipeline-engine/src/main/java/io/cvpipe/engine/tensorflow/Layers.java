@@ -18,7 +18,8 @@ import org.tensorflow.types.TInt64;
 /**
  * Layers written with raw TensorFlow ops (there is no Keras in Java). A network is built twice, once in
  * training mode and once in inference mode; variables are created by name on the first build and shared by
- * the second. Keeps the bookkeeping the optimiser needs: which parameters take weight decay (convolution and
+ * the second. With {@link #createAverages} every variable gets a shadow (its moving average), and a build in
+ * averaged mode reads the shadows instead: the EMA network, a third build over the same layer code. Keeps the bookkeeping the optimiser needs: which parameters take weight decay (convolution and
  * dense kernels) and which do not (batch-norm scale and shift, biases), and the batch-norm statistics
  * updates of the training build.
  */
@@ -27,11 +28,13 @@ final class Layers {
   private final Ops tf;
   private final long seed;
   private final Map<String, Variable<TFloat32>> variables = new LinkedHashMap<>();
+  private final Map<String, Variable<TFloat32>> averages = new LinkedHashMap<>();
   private final List<Variable<TFloat32>> decayed = new ArrayList<>();
   private final List<Variable<TFloat32>> notDecayed = new ArrayList<>();
   private final List<Op> statisticsUpdates = new ArrayList<>();
   private final float bnMomentum;
   private boolean training;
+  private boolean averaged;
   private int initCounter;
 
   Layers(Ops tf, long seed, float bnMomentum) {
@@ -42,6 +45,30 @@ final class Layers {
 
   void training(boolean training) {
     this.training = training;
+  }
+
+  /** Builds that follow read the moving averages (after {@link #createAverages}); they must be inference builds. */
+  void averaged(boolean averaged) {
+    if (averaged && (training || this.averages.isEmpty())) {
+      throw new IllegalStateException("an averaged build needs createAverages() first and inference mode");
+    }
+    this.averaged = averaged;
+  }
+
+  /**
+   * One shadow variable per variable made so far (weights and batch-norm statistics), zero-initialised:
+   * the caller copies the weights into them once the session has initialised. Returns variable to shadow.
+   */
+  Map<Variable<TFloat32>, Variable<TFloat32>> createAverages() {
+    Map<Variable<TFloat32>, Variable<TFloat32>> pairs = new LinkedHashMap<>();
+    for (Map.Entry<String, Variable<TFloat32>> e : variables.entrySet()) {
+      Variable<TFloat32> v = e.getValue();
+      Variable<TFloat32> shadow = tf.withName(e.getKey().replace('/', '_') + "_ema").variable(
+          tf.fill(tf.constant(v.shape().asArray()), tf.constant(0f)));
+      averages.put(e.getKey(), shadow);
+      pairs.put(v, shadow);
+    }
+    return pairs;
   }
 
   List<Variable<TFloat32>> decayed() {
@@ -124,6 +151,9 @@ final class Layers {
   }
 
   private Variable<TFloat32> variable(String name, boolean decay, Init init) {
+    if (averaged) {
+      return average(name);
+    }
     Variable<TFloat32> existing = variables.get(name);
     if (existing != null) {
       return existing;
@@ -135,7 +165,18 @@ final class Layers {
   }
 
   private Variable<TFloat32> statistic(String name, long channels, float value) {
+    if (averaged) {
+      return average(name);
+    }
     return variables.computeIfAbsent(name, n -> tf.withName(n.replace('/', '_')).variable(fill(channels, value)));
+  }
+
+  private Variable<TFloat32> average(String name) {
+    Variable<TFloat32> shadow = averages.get(name);
+    if (shadow == null) {
+      throw new IllegalStateException("no moving average of " + name + ": the averaged build differs from the first");
+    }
+    return shadow;
   }
 
   private Operand<TFloat32> normal(Shape shape, double std) {

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.tensorflow.DeviceSpec;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -32,8 +33,10 @@ import org.tensorflow.types.TFloat32;
 /**
  * The TensorFlow Java engine: one graph holding the network twice (training and inference builds sharing
  * variables), the cross-entropy loss against fed target distributions, gradients from
- * {@code Graph.addGradients}, and SGD with momentum applied by {@code ApplyMomentum}, weight decay added to
- * the gradients of kernels only. Image height and width are free, so every sampler scale runs on one graph.
+ * {@code Graph.addGradients}, optional clipping by global norm, and SGD with momentum ({@code ApplyMomentum},
+ * weight decay added to the gradients of kernels only) or AdamW. With an EMA momentum, a third build of the
+ * network reads the moving averages of the weights, updated after every step. Image height and width are free,
+ * so every sampler scale runs on one graph.
  */
 public final class TensorFlowEngine implements Engine {
 
@@ -45,8 +48,13 @@ public final class TensorFlowEngine implements Engine {
   private final Placeholder<TFloat32> learningRate;
   private final Operand<TFloat32> loss;
   private final Operand<TFloat32> inferenceLogits;
+  private final Operand<TFloat32> emaLogits;
   private final Op trainOp;
   private final long parameters;
+  private final List<Variable<TFloat32>> trainable;
+  private final Output<?>[] gradients;
+  private List<Placeholder<TFloat32>> weightFeeds;
+  private Op weightAssign;
 
   private TensorFlowEngine(ModelSpec spec, OptimizerSpec optimizer, Device device) {
     this.spec = spec;
@@ -70,9 +78,10 @@ public final class TensorFlowEngine implements Engine {
       loss = tf.withName("loss").math.mean(
           tf.nn.softmaxCrossEntropyWithLogits(trainLogits, targets).loss(), tf.constant(0));
 
-      List<Variable<TFloat32>> trainable = new ArrayList<>(layers.decayed());
+      trainable = new ArrayList<>(layers.decayed());
       trainable.addAll(layers.notDecayed());
       Output<?>[] grads = graph.addGradients(loss.asOutput(), trainable.stream().map(Operand::asOutput).toArray(Output[]::new));
+      gradients = grads;
       // Variables are read by reference: no update may start before every gradient (and the loss) is computed,
       // or a later layer's backprop would see weights already moved (a race, and non-deterministic results).
       List<Op> gradientOps = new ArrayList<>();
@@ -81,6 +90,7 @@ public final class TensorFlowEngine implements Engine {
         gradientOps.add(tf.identity(g));
       }
       Ops after = tf.withControlDependencies(gradientOps);
+      Operand<TFloat32> clipScale = optimizer.gradientClipNorm() > 0 ? clipScale(tf, grads, optimizer.gradientClipNorm()) : null;
       List<Op> updates = new ArrayList<>(layers.statisticsUpdates());
       Operand<TFloat32> momentum = tf.constant((float) optimizer.momentum());
       Operand<TFloat32> decay = tf.constant((float) optimizer.weightDecay());
@@ -93,6 +103,9 @@ public final class TensorFlowEngine implements Engine {
         Variable<TFloat32> v = trainable.get(i);
         @SuppressWarnings("unchecked")
         Operand<TFloat32> g = (Operand<TFloat32>) grads[i];
+        if (clipScale != null) {
+          g = tf.math.mul(g, clipScale);
+        }
         boolean decayed = i < layers.decayed().size() && optimizer.weightDecay() > 0;
         if (adamw) {
           Ops step = after;
@@ -120,13 +133,51 @@ public final class TensorFlowEngine implements Engine {
         updates.add(afterSteps.assign(beta2Power, afterSteps.math.mul(beta2Power, tf.constant((float) optimizer.beta2()))));
       }
       parameters = count;
+      Op emaStart = null;
+      if (optimizer.ema()) {
+        Map<Variable<TFloat32>, Variable<TFloat32>> averages = layers.createAverages();
+        layers.averaged(true);
+        emaLogits = tf.withName("ema_logits").identity(network(layers, spec, images));
+        layers.averaged(false);
+        Ops afterUpdates = tf.withControlDependencies(updates);
+        Operand<TFloat32> m = tf.constant((float) optimizer.emaMomentum());
+        Operand<TFloat32> keep = tf.constant((float) (1 - optimizer.emaMomentum()));
+        List<Op> averaging = new ArrayList<>();
+        List<Op> copies = new ArrayList<>();
+        for (Map.Entry<Variable<TFloat32>, Variable<TFloat32>> pair : averages.entrySet()) {
+          Variable<TFloat32> shadow = pair.getValue();
+          averaging.add(afterUpdates.assign(shadow, afterUpdates.math.add(afterUpdates.math.mul(shadow, keep),
+              afterUpdates.math.mul(pair.getKey(), m))));
+          copies.add(tf.assign(shadow, pair.getKey()));
+        }
+        updates = averaging; // each depends on every update above
+        emaStart = tf.withControlDependencies(copies).noOp();
+      } else {
+        emaLogits = null;
+      }
       trainOp = tf.withName("train").withControlDependencies(updates).noOp();
       session = new Session(graph, ConfigProto.newBuilder().setAllowSoftPlacement(true).build());
       session.initialize();
+      if (emaStart != null) {
+        session.runner().addTarget(emaStart).run(); // the average starts at the initial weights
+      }
     } catch (RuntimeException e) {
       graph.close();
       throw e;
     }
+  }
+
+  /** {@code min(1, clip / globalNorm)}, PyTorch's {@code clip_grad_norm_} factor (without its 1e-6). */
+  private static Operand<TFloat32> clipScale(Ops tf, Output<?>[] grads, double clip) {
+    Operand<TFloat32> squares = null;
+    for (Output<?> g : grads) {
+      @SuppressWarnings("unchecked")
+      Operand<TFloat32> sq = tf.math.mul(tf.nn.l2Loss((Operand<TFloat32>) g), tf.constant(2f)); // sum of squares
+      squares = squares == null ? sq : tf.math.add(squares, sq);
+    }
+    Operand<TFloat32> norm = tf.math.sqrt(squares);
+    Operand<TFloat32> limit = tf.constant((float) clip);
+    return tf.math.div(limit, tf.math.maximum(norm, limit));
   }
 
   private static Operand<TFloat32> network(Layers layers, ModelSpec spec, Operand<TFloat32> images) {
@@ -160,11 +211,32 @@ public final class TensorFlowEngine implements Engine {
 
   @Override
   public float[] predict(ImageBatch batch) {
-    try (TFloat32 x = tensor(batch); Result out = session.runner().feed(images, x).fetch(inferenceLogits).run()) {
+    return logits(batch, inferenceLogits);
+  }
+
+  private float[] logits(ImageBatch batch, Operand<TFloat32> output) {
+    try (TFloat32 x = tensor(batch); Result out = session.runner().feed(images, x).fetch(output).run()) {
       float[] logits = new float[batch.count() * spec.classes()];
       ((TFloat32) out.get(0)).copyTo(DataBuffers.of(logits, false, false));
       return logits;
     }
+  }
+
+  @Override
+  public boolean hasEma() {
+    return emaLogits != null;
+  }
+
+  @Override
+  public float[] predictEma(ImageBatch batch) {
+    return logits(batch, ema());
+  }
+
+  private Operand<TFloat32> ema() {
+    if (emaLogits == null) {
+      throw new IllegalStateException("this engine keeps no moving average of its weights (EMA momentum is 0)");
+    }
+    return emaLogits;
   }
 
   @Override
@@ -196,7 +268,8 @@ public final class TensorFlowEngine implements Engine {
   }
 
   @Override
-  public void exportSavedModel(Path directory) {
+  public void exportSavedModel(Path directory, boolean averaged) {
+    Operand<TFloat32> output = averaged ? ema() : inferenceLogits;
     try {
       if (Files.exists(directory)) {
         throw new IllegalArgumentException("export directory " + directory + " already exists; export writes a new one");
@@ -205,11 +278,70 @@ public final class TensorFlowEngine implements Engine {
       SavedModelBundle.exporter(directory.toString())
           .withSession(session)
           .withSignature(Signature.builder().key(Signature.DEFAULT_KEY).input("images", images)
-              .output("logits", inferenceLogits).build())
+              .output("logits", output).build())
           .export();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot export a SavedModel to " + directory, e);
     }
+  }
+
+  /** Gradients of the mean loss, one array per trainable variable (the order of {@link #weights}). */
+  float[][] gradients(ImageBatch batch, float[] target) {
+    try (TFloat32 x = tensor(batch); TFloat32 y = targets(batch.count(), target)) {
+      Session.Runner runner = session.runner().feed(images, x).feed(targets, y);
+      for (Output<?> g : gradients) {
+        runner.fetch(g);
+      }
+      try (Result out = runner.run()) {
+        return values(out);
+      }
+    }
+  }
+
+  /** The trainable variables' values. */
+  float[][] weights() {
+    Session.Runner runner = session.runner();
+    trainable.forEach(runner::fetch);
+    try (Result out = runner.run()) {
+      return values(out);
+    }
+  }
+
+  /** Overwrites the trainable variables (arrays as {@link #weights} returns them). */
+  void setWeights(float[][] values) {
+    if (weightAssign == null) { // the session extends itself with ops added after it was made
+      Ops tf = Ops.create(graph);
+      weightFeeds = new ArrayList<>();
+      List<Op> assigns = new ArrayList<>();
+      for (Variable<TFloat32> v : trainable) {
+        Placeholder<TFloat32> feed = tf.placeholder(TFloat32.class, Placeholder.shape(v.shape()));
+        weightFeeds.add(feed);
+        assigns.add(tf.assign(v, feed));
+      }
+      weightAssign = tf.withControlDependencies(assigns).noOp();
+    }
+    List<TFloat32> tensors = new ArrayList<>();
+    try {
+      Session.Runner runner = session.runner().addTarget(weightAssign);
+      for (int i = 0; i < values.length; i++) {
+        TFloat32 t = TFloat32.tensorOf(trainable.get(i).shape(), DataBuffers.of(values[i], true, false));
+        tensors.add(t);
+        runner.feed(weightFeeds.get(i), t);
+      }
+      runner.run();
+    } finally {
+      tensors.forEach(TFloat32::close);
+    }
+  }
+
+  private static float[][] values(Result out) {
+    float[][] values = new float[out.size()][];
+    for (int i = 0; i < values.length; i++) {
+      TFloat32 t = (TFloat32) out.get(i);
+      values[i] = new float[(int) t.shape().size()];
+      t.copyTo(DataBuffers.of(values[i], false, false));
+    }
+    return values;
   }
 
   @Override
