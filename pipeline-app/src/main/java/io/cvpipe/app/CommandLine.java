@@ -18,9 +18,13 @@ record CommandLine(String command, Path conf, List<String> sets, Optional<String
                  --set dataset=NAME --set ingest.source=PATH_OR_URI --set ingest.format=imagenet-folder
         train    a classifier from cvpipe.<dataset>.samples (CVNets samplers and recipe, TensorFlow Java)
                  --set dataset=NAME --set train.run=RUN --set train.model=resnet18|resnet50|resnet101
+        eval     an exported model on a split: top-1/5, NLL, ECE, per class; a report in reports/<run>/
+                 --set dataset=NAME --set eval.model=MODEL_DIR_OR_RUN [--set eval.split=val]
+                 --set eval.compare=RUN_A,RUN_B compares two evaluations side by side instead
         sql      run Spark SQL against the catalog:  -e "QUERY" | -f FILE.sql  [--format table|csv]
                  ${key} in the text is replaced by the setting's value (e.g. --set dataset=demo)
-        demo     generate a small image dataset (with bad files), ingest it, print its statistics
+        demo     generate a small image dataset (with bad files), ingest it, print its statistics, train a
+                 small model on it, evaluate it and write the report
         help     this text
 
       Settings: README.md, 'Configuration'. Exit codes: 0 success, 2 usage or configuration error, 1 job failure.

@@ -3,6 +3,8 @@ package io.cvpipe.app;
 import com.typesafe.config.ConfigValueFactory;
 import io.cvpipe.common.image.SyntheticImages;
 import io.cvpipe.common.settings.Settings;
+import io.cvpipe.eval.EvalJob;
+import io.cvpipe.eval.EvalSettings;
 import io.cvpipe.ingest.IngestJob;
 import io.cvpipe.ingest.IngestReport;
 import io.cvpipe.ingest.IngestSettings;
@@ -18,8 +20,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * {@code cvpipe demo}: generates a small ImageNet-style dataset of coloured shapes (with one of every bad
- * kind of file), ingests it into its own warehouse, prints the sample-statistics notebook and trains a small
- * ResNet on it for a few epochs. Re-running it shows that a second ingest of the same source changes nothing.
+ * kind of file), ingests it into its own warehouse, prints the sample-statistics notebook, trains a small
+ * ResNet on it for a few epochs, evaluates the best checkpoint and writes the report. Re-running it shows that a second ingest of the same source changes nothing.
  */
 final class Demo {
 
@@ -41,13 +43,17 @@ final class Demo {
     var config = settings.config()
         .withValue("train", settings.config().getConfig("demo.train").withFallback(settings.config().getConfig("train")).root())
         .withValue("train.models-dir", ConfigValueFactory.fromAnyRef(dir.resolve("models").toString()))
+        .withValue("eval.models-dir", ConfigValueFactory.fromAnyRef(dir.resolve("models").toString()))
+        .withValue("eval.reports-dir", ConfigValueFactory.fromAnyRef(dir.resolve("reports").toString()))
         .withValue("dataset", ConfigValueFactory.fromAnyRef(DATASET))
         .withValue("ingest.source", ConfigValueFactory.fromAnyRef(dir.resolve("source").toString()))
         .withValue("ingest.format", ConfigValueFactory.fromAnyRef("imagenet-folder"))
         .withValue("warehouse", ConfigValueFactory.fromAnyRef(dir.resolve("warehouse").toString()));
     Settings demo = Settings.of(config);
     IngestSettings.from(demo); // fail on a bad ingest.* or train.* key before Spark starts
-    TrainSettings.from(demo);
+    TrainSettings train = TrainSettings.from(demo);
+    demo = Settings.of(demo.config().withValue("eval.model", ConfigValueFactory.fromAnyRef(train.run())));
+    EvalSettings.from(demo);
     return new Demo(dir, demo, notebook);
   }
 
@@ -83,9 +89,13 @@ final class Demo {
     EpochMetrics last = epochs.get(epochs.size() - 1);
     out.printf(java.util.Locale.ROOT, "demo: after %d epochs: validation top-1 %.3f, loss %.3f (generated shapes: plumbing, not an accuracy claim)%n",
         last.epoch(), last.top1(), last.valLoss());
+    EvalJob.Result eval = new EvalJob(spark, EvalSettings.from(settings)).run();
+    out.println(eval.summary());
     out.println();
     out.println("demo: tables are in " + dir.resolve("warehouse") + "; query them with");
     out.println("  bin/cvpipe sql --set warehouse=" + dir.resolve("warehouse") + " -e \"SELECT * FROM cvpipe.demo.quarantine\"");
+    out.println();
+    out.println("demo: the report: " + eval.report().resolve("index.html"));
     return 0;
   }
 

@@ -5,6 +5,8 @@ import io.cvpipe.common.Errors;
 import io.cvpipe.common.settings.Settings;
 import io.cvpipe.common.settings.SparkSettings;
 import io.cvpipe.common.spark.SparkSessions;
+import io.cvpipe.eval.EvalJob;
+import io.cvpipe.eval.EvalSettings;
 import io.cvpipe.ingest.IngestJob;
 import io.cvpipe.ingest.IngestSettings;
 import io.cvpipe.train.EpochMetrics;
@@ -62,6 +64,19 @@ public final class Main {
           System.out.printf(Locale.ROOT, "train %s: %d epochs, last: loss %.4f%s; checkpoint %s%n", train.run(),
               epochs.size(), last.trainLoss(), last.top1() == null ? "" : String.format(Locale.ROOT,
                   ", top-1 %.4f, top-5 %.4f", last.top1(), last.top5()), last.checkpoint());
+          return 0;
+        });
+      }
+      case "eval" -> {
+        Settings settings = Settings.load(cli.conf(), cli.sets());
+        EvalSettings eval = EvalSettings.from(settings);
+        return withSpark(settings, spark -> {
+          EvalJob job = new EvalJob(spark, eval);
+          if (eval.compare().isEmpty()) {
+            System.out.println(job.run().summary());
+          } else {
+            System.out.println("eval: comparison written to " + job.compare().resolve("index.html"));
+          }
           return 0;
         });
       }

@@ -75,12 +75,24 @@ class TestResumedTraining {
             .isEqualTo(uninterrupted.get(e).trainLoss());
         assertThat(resumed.get(e).valLoss()).as("validation loss of epoch " + (e + 1))
             .isEqualTo(uninterrupted.get(e).valLoss());
+        assertThat(resumed.get(e).emaValLoss()).as("EMA model's validation loss of epoch " + (e + 1))
+            .isEqualTo(uninterrupted.get(e).emaValLoss());
       }
       assertThat(spark.sql("SELECT epoch FROM cvpipe.runs.train_metrics WHERE run = 'killed' ORDER BY epoch")
           .collectAsList()).extracting(r -> r.getInt(0)).containsExactly(1, 2, 3, 4);
     } finally {
       spark.stop();
     }
+
+    // the command line's eval of the resumed run's EMA export, as a user runs it
+    Process eval = TestProcesses.cvpipe(List.of("eval", "--set", "dataset=shapes", "--set",
+        "eval.model=" + tmp.resolve("models/killed/ema"), "--set", "eval.run=killed-ema", "--set",
+        "eval.reports-dir=" + tmp.resolve("reports"), "--set", "warehouse=" + tmp.resolve("warehouse")));
+    String out = new String(eval.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(eval.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(eval.exitValue()).as(out).isZero();
+    assertThat(out).contains("eval killed-ema: 40 images, top-1 ");
+    assertThat(tmp.resolve("reports/killed-ema/index.html")).isNotEmptyFile();
   }
 
   private Process launch(List<String> sets) throws Exception {

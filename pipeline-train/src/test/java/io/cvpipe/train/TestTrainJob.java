@@ -3,20 +3,16 @@ package io.cvpipe.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.cvpipe.common.SampleIds;
 import io.cvpipe.common.image.SyntheticImages;
 import io.cvpipe.common.settings.Settings;
-import io.cvpipe.common.table.Schemas;
-import io.cvpipe.common.table.Tables;
+import io.cvpipe.common.testing.ShapesTable;
 import io.cvpipe.common.testing.TestSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,26 +32,7 @@ class TestTrainJob {
   @BeforeAll
   static void writeSamples() {
     spark = TestSpark.start(tmp.resolve("warehouse"));
-    Tables.createIfMissing(spark, Tables.samples("shapes"), Schemas.SAMPLES, "split, bucket(2, sample_id)", Map.of());
-    Tables.createIfMissing(spark, Tables.classes("shapes"), Schemas.CLASSES, "", Map.of());
-    Random rnd = new Random(8);
-    List<Row> rows = new ArrayList<>();
-    for (String split : List.of("train", "val")) {
-      int n = split.equals("train") ? 320 : 80;
-      for (int i = 0; i < n; i++) {
-        int c = i % 4;
-        byte[] jpeg = SyntheticImages.jpeg(SyntheticImages.shape(c, 40, 40, rnd), 0.9f);
-        String key = split + "/" + SyntheticImages.label(c) + "/" + i + ".JPEG";
-        rows.add(RowFactory.create(SampleIds.of(key), split, SyntheticImages.label(c), c, jpeg, "jpeg", 40, 40, 3,
-            (long) jpeg.length, SampleIds.sha256Hex(jpeg), key, null, null, "test"));
-      }
-    }
-    Tables.append(spark, spark.createDataFrame(rows, Schemas.SAMPLES), Tables.samples("shapes"), Schemas.SAMPLES, "test");
-    List<Row> classes = new ArrayList<>();
-    for (int c = 0; c < 4; c++) {
-      classes.add(RowFactory.create(c, SyntheticImages.label(c), SyntheticImages.SHAPES.get(c)));
-    }
-    Tables.append(spark, spark.createDataFrame(classes, Schemas.CLASSES), Tables.classes("shapes"), Schemas.CLASSES, "test");
+    ShapesTable.write(spark, "shapes", Map.of("train", 320, "val", 80), 40, 8);
   }
 
   @AfterAll

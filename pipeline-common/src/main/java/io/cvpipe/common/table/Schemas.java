@@ -110,6 +110,54 @@ public final class Schemas {
       field("finished_at", TimestampType, false, null),
   });
 
+  /** One bin of a reliability diagram (15 equal-width confidence bins). */
+  public static final StructType RELIABILITY_BIN = new StructType(new StructField[] {
+      field("bin", IntegerType, false, "0-based; the bin holds top probabilities in (lower, upper]"),
+      field("lower", DoubleType, false, null),
+      field("upper", DoubleType, false, null),
+      field("images", LongType, false, null),
+      field("confidence", DoubleType, true, "mean top probability in the bin (null when empty)"),
+      field("accuracy", DoubleType, true, "share of the bin's images predicted right (null when empty)"),
+  });
+
+  /** One evaluation: a model on a split of a dataset snapshot. */
+  public static final StructType EVAL_METRICS = new StructType(new StructField[] {
+      field("eval_id", StringType, false, "unique per evaluation; joins eval_class_metrics"),
+      field("run", StringType, false, "eval.run: the evaluation's name, also its report directory"),
+      field("model", StringType, false, "the SavedModel directory evaluated"),
+      field("training_run", StringType, true, "the cvpipe training run that exported the model (null if foreign)"),
+      field("architecture", StringType, true, "e.g. resnet18x0.25 (null if foreign)"),
+      field("dataset", StringType, false, null),
+      field("split", StringType, false, null),
+      field("samples_snapshot_id", LongType, false, "snapshot of the samples table evaluated"),
+      field("images", LongType, false, "images scored"),
+      field("undecodable", LongType, false, "rows of the split that could not be decoded (not scored)"),
+      field("top1", DoubleType, false, null),
+      field("top5", DoubleType, false, null),
+      field("nll", DoubleType, false, "mean negative log-likelihood of the true class"),
+      field("ece", DoubleType, false, "expected calibration error, 15 equal-width bins"),
+      field("reliability", createArrayType(RELIABILITY_BIN, false), false, "the bins behind ece"),
+      field("seconds", DoubleType, false, "wall time of the scoring job"),
+      field("images_per_second", DoubleType, false, null),
+      field("evaluated_at", TimestampType, false, null),
+  });
+
+  /** Per class of one evaluation, with its row of the confusion matrix. */
+  public static final StructType EVAL_CLASS_METRICS = new StructType(new StructField[] {
+      field("eval_id", StringType, false, null),
+      field("run", StringType, false, null),
+      field("dataset", StringType, false, null),
+      field("split", StringType, false, null),
+      field("class_index", IntegerType, false, null),
+      field("label", StringType, false, null),
+      field("name", StringType, true, "human-readable name, from the classes table"),
+      field("images", LongType, false, "images of this true class"),
+      field("correct", LongType, false, "of them predicted right"),
+      field("accuracy", DoubleType, true, "correct / images (null without images)"),
+      field("predicted", createArrayType(LongType, false), false, "confusion row: images of this class by predicted class_index"),
+      field("evaluated_at", TimestampType, false, null),
+  });
+
   private static StructField field(String name, org.apache.spark.sql.types.DataType type, boolean nullable, String comment) {
     StructField f = new StructField(name, type, nullable, Metadata.empty());
     return comment == null ? f : f.withComment(comment);

@@ -19,6 +19,8 @@ public final class Tables {
   public static final String RUNS_NAMESPACE = CATALOG + ".runs";
   public static final String INGEST_RUNS = RUNS_NAMESPACE + ".ingest";
   public static final String TRAIN_METRICS = RUNS_NAMESPACE + ".train_metrics";
+  public static final String EVAL_METRICS = RUNS_NAMESPACE + ".eval_metrics";
+  public static final String EVAL_CLASS_METRICS = RUNS_NAMESPACE + ".eval_class_metrics";
 
   private Tables() {}
 

@@ -1,0 +1,194 @@
+package io.cvpipe.eval;
+
+import io.cvpipe.common.Errors;
+import io.cvpipe.common.spark.Progress;
+import io.cvpipe.common.table.Schemas;
+import io.cvpipe.common.table.Tables;
+import io.cvpipe.engine.ImageBatch;
+import io.cvpipe.engine.Predictor;
+import io.cvpipe.eval.metrics.ClassificationMetrics;
+import io.cvpipe.eval.report.EvalReport;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.LongAccumulator;
+
+/**
+ * {@code cvpipe eval}: scores an exported model on one split of a pinned snapshot of the samples table as a
+ * Spark job (batches per partition, the model loaded once per executor), writes one row to
+ * {@code cvpipe.runs.eval_metrics} and one per class to {@code cvpipe.runs.eval_class_metrics}, and the report
+ * {@code <reports-dir>/<run>/index.html}. With {@code eval.compare} it scores nothing and compares two earlier
+ * evaluations from those tables.
+ */
+public final class EvalJob {
+
+  private final SparkSession spark;
+  private final EvalSettings settings;
+
+  public EvalJob(SparkSession spark, EvalSettings settings) {
+    this.spark = spark;
+    this.settings = settings;
+  }
+
+  /** What an evaluation produced. */
+  public record Result(String evalId, String run, ClassificationMetrics metrics, long undecodable, Path report) {
+    public String summary() {
+      return String.format(Locale.ROOT, "eval %s: %,d images, top-1 %.4f, top-5 %.4f, NLL %.4f, ECE %.4f%s; report %s",
+          run, metrics.images(), metrics.top1(), metrics.top5(), metrics.nll(), metrics.ece(),
+          undecodable == 0 ? "" : String.format(Locale.ROOT, " (%,d undecodable, not scored)", undecodable),
+          report.resolve("index.html"));
+    }
+  }
+
+  /** Compares two evaluations; returns the comparison report's directory. */
+  public Path compare() {
+    EvalRecords records = new EvalRecords(spark);
+    String a = settings.compare().get(0);
+    String b = settings.compare().get(1);
+    Path dir = Path.of(settings.reportsDir(), a + "-vs-" + b);
+    EvalReport.compare(dir, records.latest(a), records.latest(b));
+    return dir;
+  }
+
+  public Result run() {
+    Path modelDir = ModelInput.resolve(settings);
+    ModelInput model = ModelInput.read(modelDir, settings);
+    String samples = Tables.samples(settings.dataset());
+    if (!Tables.exists(spark, samples)) {
+      throw Errors.state(samples + " does not exist: ingest the dataset first (cvpipe ingest --set dataset="
+          + settings.dataset() + " ...)");
+    }
+    List<Row> classRows = spark.table(Tables.classes(settings.dataset())).orderBy("class_index").select("label", "name")
+        .collectAsList();
+    List<String> labels = classRows.stream().map(r -> r.getString(0)).toList();
+    List<String> names = classRows.stream().map(r -> r.isNullAt(1) || r.getString(1).isBlank() ? r.getString(0) : r.getString(1)).toList();
+    checkModelFits(model, labels);
+    Table table = Tables.iceberg(spark, samples);
+    Snapshot snapshot = table.currentSnapshot();
+    long rows = snapshot == null ? 0 : rowsOf(table, snapshot);
+    if (rows == 0) {
+      throw Errors.setting("eval.split", "'" + settings.split() + "' has no rows in " + samples
+          + (snapshot == null ? "" : " (snapshot " + snapshot.snapshotId() + ")") + ". Splits there: " + splits(samples));
+    }
+    String run = !settings.run().isEmpty() ? settings.run()
+        : model.trainingRun() != null ? model.trainingRun() : modelDir.getFileName().toString();
+    System.err.printf(Locale.ROOT, "eval %s: %s on %s split %s at snapshot %d: %,d images, %d classes, input %dx%dx%d%n",
+        run, modelDir, samples, settings.split(), snapshot.snapshotId(), rows, labels.size(), model.height(),
+        model.width(), model.channels());
+
+    Dataset<Row> split = spark.sql("SELECT sample_id, class_index, image FROM " + samples + " VERSION AS OF "
+        + snapshot.snapshotId() + " WHERE split = :split", Map.of("split", settings.split()));
+    LongAccumulator done = spark.sparkContext().longAccumulator("eval images");
+    long start = System.nanoTime();
+    PartialResult result;
+    try (Progress progress = Progress.start("eval " + run, "images", rows, done::value, Duration.ofSeconds(10))) {
+      result = split.javaRDD()
+          .mapPartitions(new EvalPartition(model, labels.size(), settings.batchSize(), settings.misclassified(), done))
+          .reduce(PartialResult::merge);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    if (result.undecodable > 0) {
+      System.err.printf(Locale.ROOT, "eval %s: %,d images could not be decoded and were not scored (sample_ids %s%s)%n",
+          run, result.undecodable, result.undecodableIds, result.undecodable > result.undecodableIds.size() ? ", ..." : "");
+    }
+    if (result.metrics.images() + result.undecodable != rows) {
+      throw new IllegalStateException("eval " + run + ": " + rows + " rows planned but " + result.metrics.images()
+          + " scored and " + result.undecodable + " undecodable");
+    }
+    String evalId = UUID.randomUUID().toString();
+    write(evalId, run, model, snapshot.snapshotId(), classRows, result, seconds);
+    Path report = Path.of(settings.reportsDir(), run);
+    EvalRecords records = new EvalRecords(spark);
+    EvalReport.single(report, records.byId(evalId), result.misclassified, names);
+    return new Result(evalId, run, result.metrics, result.undecodable, report);
+  }
+
+  /** The model's output width (and class names, when it says them) against the dataset's classes. */
+  private void checkModelFits(ModelInput model, List<String> labels) {
+    if (!model.classes().isEmpty() && !model.classes().equals(labels)) {
+      throw Errors.setting("eval.model", model.directory() + " was trained on " + model.classes().size()
+          + " classes " + abbreviate(model.classes()) + " but " + Tables.classes(settings.dataset()) + " has "
+          + labels.size() + " " + abbreviate(labels) + ". Evaluate it on the dataset it was trained on");
+    }
+    Predictor predictor = LoadedModels.get(model.directory());
+    float[] zeros = new float[model.height() * model.width() * model.channels()];
+    int width;
+    try {
+      width = predictor.predict(new ImageBatch(zeros, 1, model.height(), model.width(), model.channels())).length;
+    } catch (RuntimeException e) {
+      throw Errors.setting("eval.model", model.directory() + " does not take " + model.height() + "x" + model.width()
+          + "x" + model.channels() + " float NHWC images as input 'images' (" + e.getMessage() + ")");
+    }
+    if (width != labels.size()) {
+      throw Errors.setting("eval.model", model.directory() + " outputs " + width + " logits per image but "
+          + Tables.classes(settings.dataset()) + " has " + labels.size() + " classes. Evaluate it on the dataset it was "
+          + "trained on, or export a model with one output per class");
+    }
+  }
+
+  private static String abbreviate(List<String> labels) {
+    return labels.size() <= 6 ? labels.toString()
+        : labels.subList(0, 5) + " (and " + (labels.size() - 5) + " more)";
+  }
+
+  private long rowsOf(Table table, Snapshot snapshot) {
+    long rows = 0;
+    try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(snapshot.snapshotId())
+        .filter(Expressions.equal("split", settings.split())).planFiles()) {
+      for (FileScanTask task : tasks) {
+        rows += task.file().recordCount();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot plan the scan of " + table.name(), e);
+    }
+    return rows;
+  }
+
+  private String splits(String samples) {
+    return spark.sql("SELECT collect_set(split) FROM " + samples).first().getList(0).toString();
+  }
+
+  private void write(String evalId, String run, ModelInput model, long snapshotId, List<Row> classes,
+      PartialResult result, double seconds) {
+    ClassificationMetrics m = result.metrics;
+    Timestamp now = Timestamp.from(Instant.now());
+    List<Row> bins = Arrays.stream(m.reliability()).map(b -> RowFactory.create(b.index(), b.lower(), b.upper(),
+        b.count(), Double.isNaN(b.confidence()) ? null : b.confidence(), Double.isNaN(b.accuracy()) ? null : b.accuracy()))
+        .toList();
+    Row row = RowFactory.create(evalId, run, model.directory().toString(), model.trainingRun(), model.architecture(),
+        settings.dataset(), settings.split(), snapshotId, m.images(), result.undecodable, m.top1(), m.top5(), m.nll(),
+        m.ece(), bins, seconds, m.images() / Math.max(1e-9, seconds), now);
+    Tables.createIfMissing(spark, Tables.EVAL_METRICS, Schemas.EVAL_METRICS, "", Map.of("format-version", "2"));
+    Tables.append(spark, spark.createDataFrame(List.of(row), Schemas.EVAL_METRICS), Tables.EVAL_METRICS,
+        Schemas.EVAL_METRICS, evalId);
+    List<Row> classRows = new ArrayList<>();
+    for (int c = 0; c < classes.size(); c++) {
+      long images = m.imagesOf(c);
+      List<Long> predicted = Arrays.stream(m.confusionRow(c)).boxed().toList();
+      classRows.add(RowFactory.create(evalId, run, settings.dataset(), settings.split(), c, classes.get(c).getString(0),
+          classes.get(c).getString(1), images,
+          m.correctOf(c), images == 0 ? null : m.correctOf(c) / (double) images, predicted, now));
+    }
+    Tables.createIfMissing(spark, Tables.EVAL_CLASS_METRICS, Schemas.EVAL_CLASS_METRICS, "", Map.of("format-version", "2"));
+    Tables.append(spark, spark.createDataFrame(classRows, Schemas.EVAL_CLASS_METRICS), Tables.EVAL_CLASS_METRICS,
+        Schemas.EVAL_CLASS_METRICS, evalId);
+  }
+}

@@ -1,0 +1,161 @@
+package io.cvpipe.eval;
+
+import io.cvpipe.common.augment.CropBox;
+import io.cvpipe.common.augment.Pixels;
+import io.cvpipe.common.augment.RandomResizedCrop;
+import io.cvpipe.engine.ImageBatch;
+import io.cvpipe.engine.Predictor;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.sql.Row;
+import org.apache.spark.util.LongAccumulator;
+
+/**
+ * One Spark task of an evaluation: the validation view of each image (resize to size / 0.875, centre crop,
+ * normalise as the model expects), batched inference with the executor's copy of the model, and the
+ * partition's {@link PartialResult}. Rows are {@code (sample_id, class_index, image)}.
+ */
+final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResult> {
+
+  private static final int THUMBNAIL = 128;
+
+  private final ModelInput model;
+  private final int classes;
+  private final int batchSize;
+  private final int keepMisclassified;
+  private final LongAccumulator done;
+
+  EvalPartition(ModelInput model, int classes, int batchSize, int keepMisclassified, LongAccumulator done) {
+    this.model = model;
+    this.classes = classes;
+    this.batchSize = batchSize;
+    this.keepMisclassified = keepMisclassified;
+    this.done = done;
+  }
+
+  @Override
+  public Iterator<PartialResult> call(Iterator<Row> rows) {
+    Predictor predictor = LoadedModels.get(model.directory());
+    PartialResult result = new PartialResult(classes, keepMisclassified);
+    int per = model.height() * model.width() * model.channels();
+    float[] pixels = new float[batchSize * per];
+    long[] ids = new long[batchSize];
+    int[] labels = new int[batchSize];
+    byte[][] images = new byte[batchSize][];
+    int n = 0;
+    while (rows.hasNext()) {
+      Row row = rows.next();
+      long id = row.getLong(0);
+      byte[] bytes = (byte[]) row.get(2);
+      try {
+        BufferedImage image = Pixels.decode(bytes);
+        if (image == null) {
+          throw new IOException("no decoder for these bytes");
+        }
+        CropBox box = RandomResizedCrop.centre(image.getHeight(), image.getWidth(), Math.min(model.height(), model.width()));
+        Pixels.render(image, box, model.height(), model.width(), model.channels(), model.mean(), model.std(), pixels, n * per);
+      } catch (IOException | RuntimeException e) {
+        System.err.println("eval: skipping sample_id " + id + ": cannot decode it (" + e.getMessage() + ")");
+        result.undecodable(id);
+        done.add(1);
+        continue;
+      }
+      ids[n] = id;
+      labels[n] = row.getInt(1);
+      images[n] = bytes;
+      n++;
+      if (n == batchSize) {
+        score(predictor, pixels, ids, labels, images, n, result);
+        n = 0;
+      }
+    }
+    if (n > 0) {
+      score(predictor, java.util.Arrays.copyOf(pixels, n * per), ids, labels, images, n, result);
+    }
+    return List.of(result).iterator();
+  }
+
+  private void score(Predictor predictor, float[] pixels, long[] ids, int[] labels, byte[][] images, int n,
+      PartialResult result) {
+    float[] logits = predictor.predict(new ImageBatch(pixels, n, model.height(), model.width(), model.channels()));
+    if (logits.length != n * classes) {
+      throw new IllegalStateException("the model returned " + logits.length / Math.max(1, n) + " logits per image, "
+          + "expected " + classes);
+    }
+    for (int i = 0; i < n; i++) {
+      result.metrics.add(logits, i * classes, labels[i]);
+      int predicted = argmax(logits, i * classes);
+      if (predicted != labels[i] && result.wants(ids[i])) {
+        result.offer(misclassified(logits, i, ids[i], labels[i], images[i]));
+      }
+    }
+    done.add(n);
+  }
+
+  private Misclassified misclassified(float[] logits, int i, long id, int label, byte[] bytes) {
+    int offset = i * classes;
+    double max = Double.NEGATIVE_INFINITY;
+    for (int c = 0; c < classes; c++) {
+      max = Math.max(max, logits[offset + c]);
+    }
+    double sum = 0;
+    for (int c = 0; c < classes; c++) {
+      sum += Math.exp(logits[offset + c] - max);
+    }
+    int k = Math.min(3, classes);
+    int[] top = new int[k];
+    float[] probs = new float[k];
+    List<Integer> taken = new ArrayList<>();
+    for (int j = 0; j < k; j++) {
+      int best = -1;
+      for (int c = 0; c < classes; c++) {
+        if (!taken.contains(c) && (best < 0 || logits[offset + c] > logits[offset + best])) {
+          best = c;
+        }
+      }
+      taken.add(best);
+      top[j] = best;
+      probs[j] = (float) (Math.exp(logits[offset + best] - max) / sum);
+    }
+    return new Misclassified(id, label, top, probs, thumbnail(bytes));
+  }
+
+  private int argmax(float[] logits, int offset) {
+    int best = 0;
+    for (int c = 1; c < classes; c++) {
+      if (logits[offset + c] > logits[offset + best]) {
+        best = c;
+      }
+    }
+    return best;
+  }
+
+  /** The image as PNG, its longer side at most {@value #THUMBNAIL} pixels (the page scales small ones up). */
+  static byte[] thumbnail(byte[] bytes) {
+    try {
+      BufferedImage image = Pixels.decode(bytes);
+      double scale = Math.min(1.0, THUMBNAIL / (double) Math.max(image.getWidth(), image.getHeight()));
+      int w = Math.max(1, (int) Math.round(image.getWidth() * scale));
+      int h = Math.max(1, (int) Math.round(image.getHeight() * scale));
+      BufferedImage small = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+      Graphics2D g = small.createGraphics();
+      g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+      g.drawImage(image, 0, 0, w, h, null);
+      g.dispose();
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ImageIO.write(small, "png", out);
+      return out.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+package io.cvpipe.eval;
+
+import io.cvpipe.common.Errors;
+import io.cvpipe.common.settings.Settings;
+import io.cvpipe.common.table.Tables;
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.List;
+
+/** The {@code eval.*} settings, checked before Spark starts. */
+public record EvalSettings(String dataset, String model, String modelsDir, String split, String run, int batchSize,
+    int inputSize, int inputChannels, String reportsDir, int misclassified, List<String> compare)
+    implements Serializable {
+
+  public static EvalSettings from(Settings s) {
+    List<String> compare = Arrays.stream(s.stringOr("eval.compare", "").split(",")).map(String::trim)
+        .filter(v -> !v.isEmpty()).toList();
+    if (!compare.isEmpty() && compare.size() != 2) {
+      throw Errors.setting("eval.compare", "expected two evaluation runs, e.g. --set eval.compare=RUN_A,RUN_B; got "
+          + compare.size() + ": " + compare);
+    }
+    String run = s.stringOr("eval.run", "");
+    if (!run.isEmpty() && !run.matches("[A-Za-z0-9_.-]+")) {
+      throw Errors.setting("eval.run", "'" + run + "' is not a valid run name: letters, digits, '_', '.', '-'");
+    }
+    int channels = s.intIn("eval.input-channels", 1, 3);
+    if (channels == 2) {
+      throw Errors.setting("eval.input-channels", "2 is not supported. Allowed: 1 (grey) or 3 (RGB)");
+    }
+    return new EvalSettings(
+        Tables.checkDataset(s.string("dataset", "imagenet")),
+        compare.isEmpty() ? s.string("eval.model", "models/RUN/best") : s.stringOr("eval.model", ""),
+        s.stringOr("eval.models-dir", "models"),
+        s.string("eval.split", "val"),
+        run,
+        s.intIn("eval.batch-size", 1, 100_000),
+        s.intIn("eval.input-size", 8, 4096),
+        channels,
+        s.stringOr("eval.reports-dir", "reports"),
+        s.intIn("eval.misclassified", 0, 10_000),
+        compare);
+  }
+}

@@ -1,0 +1,205 @@
+package io.cvpipe.eval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cvpipe.common.augment.Pixels;
+import io.cvpipe.common.augment.RandomResizedCrop;
+import io.cvpipe.common.image.SyntheticImages;
+import io.cvpipe.common.settings.Settings;
+import io.cvpipe.common.table.Schemas;
+import io.cvpipe.common.table.Tables;
+import io.cvpipe.common.testing.ShapesTable;
+import io.cvpipe.common.testing.TestSpark;
+import io.cvpipe.engine.Device;
+import io.cvpipe.engine.Engine;
+import io.cvpipe.engine.Engines;
+import io.cvpipe.engine.ImageBatch;
+import io.cvpipe.engine.ModelSpec;
+import io.cvpipe.engine.OptimizerSpec;
+import io.cvpipe.engine.Predictor;
+import io.cvpipe.eval.metrics.ClassificationMetrics;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Evaluation as a Spark job in local[2] over a real Iceberg samples table of generated shapes (one row that
+ * does not decode), of small ResNets trained and exported here by the engine.
+ */
+class TestEvalJob {
+
+  private static final int SIZE = 32;
+  private static final int VAL = 60;
+
+  @TempDir
+  static Path tmp;
+  private static SparkSession spark;
+  private static List<String> labels;
+
+  @BeforeAll
+  static void prepare() {
+    spark = TestSpark.start(tmp.resolve("warehouse"));
+    ShapesTable.write(spark, "shapes", Map.of("val", VAL), SIZE, 5);
+    Tables.append(spark, spark.createDataFrame(List.of(ShapesTable.row("val", 2, "val/broken.JPEG", new byte[] {1, 2, 3}, SIZE)),
+        Schemas.SAMPLES), Tables.samples("shapes"), Schemas.SAMPLES, "test");
+    labels = List.of(SyntheticImages.label(0), SyntheticImages.label(1), SyntheticImages.label(2), SyntheticImages.label(3));
+    export("shapes-early", 4, 8, true);
+    export("shapes-late", 4, 100, true);
+    export("three-classes", 3, 2, false);
+  }
+
+  @AfterAll
+  static void stop() {
+    spark.stop();
+  }
+
+  /** Trains a small ResNet for {@code steps} on generated shapes and exports it as models/NAME/best. */
+  private static void export(String name, int classes, int steps, boolean description) {
+    Path dir = tmp.resolve("models").resolve(name).resolve("best");
+    Random rnd = new Random(11);
+    try (Engine engine = Engines.tensorflow(new ModelSpec("resnet18", 0.125, classes, 3, 1, false, 3),
+        OptimizerSpec.sgd(1e-4), Device.CPU)) {
+      int batch = 16;
+      for (int step = 0; step < steps; step++) {
+        float[] pixels = new float[batch * SIZE * SIZE * 3];
+        float[] targets = new float[batch * classes];
+        for (int i = 0; i < batch; i++) {
+          int c = rnd.nextInt(classes);
+          render(SyntheticImages.shape(c, SIZE, SIZE, rnd), pixels, i);
+          targets[i * classes + c] = 1;
+        }
+        engine.trainStep(new ImageBatch(pixels, batch, SIZE, SIZE, 3), targets, 0.05f);
+      }
+      engine.exportSavedModel(dir);
+    }
+    if (description) {
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("input", Map.of("name", "images", "height", SIZE, "width", SIZE, "channels", 3));
+      json.put("normalisation", Map.of("mean", Pixels.IMAGENET_MEAN, "std", Pixels.IMAGENET_STD));
+      json.put("classes", labels);
+      json.put("model", "resnet18");
+      json.put("width", 0.125);
+      json.put("run", name);
+      try {
+        new ObjectMapper().writeValue(dir.resolve(ModelInput.DESCRIPTION).toFile(), json);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  }
+
+  private static void render(BufferedImage image, float[] out, int index) {
+    Pixels.render(image, RandomResizedCrop.centre(image.getHeight(), image.getWidth(), SIZE), SIZE, SIZE, 3,
+        Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD, out, index * SIZE * SIZE * 3);
+  }
+
+  static EvalSettings settings(String... extra) {
+    List<String> sets = new ArrayList<>(List.of("dataset=shapes", "eval.models-dir=" + tmp.resolve("models"),
+        "eval.reports-dir=" + tmp.resolve("reports"), "eval.batch-size=16", "eval.misclassified=6"));
+    sets.addAll(List.of(extra));
+    return EvalSettings.from(Settings.load(null, sets));
+  }
+
+  @Test
+  void scoresTheSplitAsASparkJobAsALocalLoopWouldAndRecordsIt() throws Exception {
+    EvalJob.Result result = new EvalJob(spark, settings("eval.model=shapes-late")).run();
+
+    // the same model, image by image on the driver
+    ClassificationMetrics expected = new ClassificationMetrics(4);
+    try (Predictor predictor = Engines.savedModel(tmp.resolve("models/shapes-late/best"))) {
+      for (Row r : spark.sql("SELECT class_index, image FROM cvpipe.shapes.samples WHERE split = 'val'").collectAsList()) {
+        BufferedImage image = Pixels.decode((byte[]) r.get(1));
+        if (image == null) {
+          continue;
+        }
+        float[] px = new float[SIZE * SIZE * 3];
+        render(image, px, 0);
+        expected.add(predictor.predict(new ImageBatch(px, 1, SIZE, SIZE, 3)), 0, r.getInt(0));
+      }
+    }
+    assertThat(result.run()).as("named after the model's training run").isEqualTo("shapes-late");
+    assertThat(result.metrics().images()).isEqualTo(VAL);
+    assertThat(result.undecodable()).isEqualTo(1);
+    assertThat(result.metrics().top1()).isCloseTo(expected.top1(), within(1.5 / VAL));
+    assertThat(result.metrics().nll()).isCloseTo(expected.nll(), within(1e-3));
+    assertThat(result.metrics().ece()).isCloseTo(expected.ece(), within(1e-3));
+    assertThat(result.metrics().top1()).as("100 steps on shapes: above chance (0.25)").isGreaterThan(0.4);
+
+    Row row = spark.sql("SELECT run, training_run, architecture, split, images, undecodable, top1, top5, nll, ece, "
+        + "size(reliability), aggregate(reliability, 0L, (acc, b) -> acc + b.images) FROM cvpipe.runs.eval_metrics "
+        + "WHERE eval_id = '" + result.evalId() + "'").first();
+    assertThat(row.getString(0)).isEqualTo("shapes-late");
+    assertThat(row.getString(1)).isEqualTo("shapes-late");
+    assertThat(row.getString(2)).isEqualTo("resnet18x0.125");
+    assertThat(row.getLong(4)).isEqualTo(VAL);
+    assertThat(row.getLong(5)).isEqualTo(1);
+    assertThat(row.getDouble(6)).isEqualTo(result.metrics().top1());
+    assertThat(row.getDouble(9)).isEqualTo(result.metrics().ece());
+    assertThat(row.getInt(10)).isEqualTo(15);
+    assertThat(row.getLong(11)).isEqualTo(VAL);
+    List<Row> classes = spark.sql("SELECT class_index, label, images, correct, predicted FROM cvpipe.runs.eval_class_metrics "
+        + "WHERE eval_id = '" + result.evalId() + "' ORDER BY class_index").collectAsList();
+    assertThat(classes).extracting(r -> r.getString(1)).containsExactlyElementsOf(labels);
+    assertThat(classes.stream().mapToLong(r -> r.getLong(2)).sum()).isEqualTo(VAL);
+    assertThat(classes.stream().mapToLong(r -> r.getLong(3)).sum()).isEqualTo(Math.round(result.metrics().top1() * VAL));
+    for (Row c : classes) {
+      assertThat(c.<Long>getList(4).stream().mapToLong(Long::longValue).sum()).isEqualTo(c.getLong(2));
+    }
+
+    Path report = result.report();
+    String html = Files.readString(report.resolve("index.html"));
+    assertThat(html).contains("shapes-late", "Calibration", "Worst classes", "Misclassified");
+    assertThat(report.resolve("charts/reliability.png")).isNotEmptyFile();
+    assertThat(report.resolve("charts/confusion.png")).isNotEmptyFile();
+    long shown = Math.min(6, VAL - Math.round(result.metrics().top1() * VAL));
+    try (var images = Files.list(report.resolve("images"))) {
+      assertThat(images.count()).isEqualTo(shown);
+    }
+  }
+
+  @Test
+  void reportsRenderInHeadlessChromiumWithoutBrokenImages() throws Exception {
+    new EvalJob(spark, settings("eval.model=shapes-early", "eval.run=early")).run();
+    new EvalJob(spark, settings("eval.model=" + tmp.resolve("models/shapes-late/best"), "eval.run=late")).run();
+    Path compared = new EvalJob(spark, settings("eval.compare=early,late")).compare();
+
+    assertThat(Files.readString(compared.resolve("index.html"))).contains("early", "late", "difference");
+    Path reports = tmp.resolve("reports");
+    for (String page : List.of("early", "late", "early-vs-late")) {
+      Chromium.Check check = Chromium.check(reports, page + "/index.html");
+      assertThat(check.images()).as(page + ": images on the page").isGreaterThan(2);
+      assertThat(check.broken()).as(page + ": broken images").isEmpty();
+    }
+  }
+
+  @Test
+  void badInputSaysWhatToFix() {
+    assertThatThrownBy(() -> new EvalJob(spark, settings("eval.model=" + tmp.resolve("nowhere"))).run())
+        .hasMessageContaining("eval.model: '" + tmp.resolve("nowhere") + "' is neither a model directory nor a training run");
+    assertThatThrownBy(() -> new EvalJob(spark, settings("eval.model=" + tmp.resolve("models"))).run())
+        .hasMessageContaining("has no saved_model.pb");
+    assertThatThrownBy(() -> new EvalJob(spark, settings("eval.model=three-classes", "eval.input-size=" + SIZE)).run())
+        .hasMessageContaining("outputs 3 logits per image but cvpipe.shapes.classes has 4 classes");
+    assertThatThrownBy(() -> new EvalJob(spark, settings("eval.model=shapes-early", "eval.split=test")).run())
+        .hasMessageContaining("eval.split: 'test' has no rows in cvpipe.shapes.samples").hasMessageContaining("val");
+    assertThatThrownBy(() -> settings("eval.compare=a,b,c")).hasMessageContaining("eval.compare: expected two evaluation runs");
+    assertThatThrownBy(() -> settings()).hasMessageContaining("eval.model: is required");
+    new EvalJob(spark, settings("eval.model=shapes-early", "eval.run=known")).run();
+    assertThatThrownBy(() -> new EvalJob(spark, settings("eval.compare=known,unknown")).compare())
+        .hasMessageContaining("no evaluation named 'unknown'").hasMessageContaining("known");
+  }
+}
