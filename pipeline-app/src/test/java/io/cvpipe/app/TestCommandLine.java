@@ -33,7 +33,7 @@ class TestCommandLine {
         "ingest", "--set", "dataset=x", "--set", "ingest.source=/tmp", "--set", "ingest.format=imagenett"}));
 
     assertThat(e.getMessage()).isEqualTo(
-        "ingest.format: unknown value 'imagenett'. Expected one of: imagenet-folder, imagenet-tar, coco");
+        "ingest.format: unknown value 'imagenett'. Expected one of: imagenet-folder, imagenet-tar, coco, idx");
     assertThat(e.exitCode()).isEqualTo(2);
     assertThatThrownBy(() -> Main.run(new String[] {"ingest", "--set", "dataset=x"}))
         .hasMessageContaining("ingest.source: is required");

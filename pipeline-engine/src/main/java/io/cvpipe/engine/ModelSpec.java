@@ -10,7 +10,8 @@ import java.util.List;
 public record ModelSpec(String architecture, double width, int classes, int channels, int stemStride,
     boolean stemPool, long seed) {
 
-  public static final List<String> ARCHITECTURES = List.of("resnet18", "resnet50", "resnet101", "mobilenetv1", "mobilenetv2");
+  public static final List<String> ARCHITECTURES = List.of("resnet18", "resnet50", "resnet101", "mobilenetv1", "mobilenetv2",
+      "cnn2");
 
   public ModelSpec {
     if (!ARCHITECTURES.contains(architecture)) {

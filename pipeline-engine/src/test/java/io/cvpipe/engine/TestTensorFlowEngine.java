@@ -228,6 +228,34 @@ class TestTensorFlowEngine {
     }
   }
 
+  @Test
+  void theSmallCnnTakesEverySamplerSizeAndLearns() {
+    ModelSpec spec = new ModelSpec("cnn2", 0.25, 3, 1, 1, false, 5);
+    float[] target = oneHot(new int[] {0, 1, 2, 0, 1, 2}, 3);
+    try (Engine engine = Engines.tensorflow(spec, OptimizerSpec.sgd(1e-4), Device.CPU)) {
+      // 8x8 conv1 (1x5x5x8 = 200), 16 conv2 (5x5x8x16 = 3,200), BN (2 x (8 + 16)), fc1 784x256 + 256, fc2 256x3 + 3
+      assertThat(engine.parameterCount()).isEqualTo(200 + 3_200 + 48 + 784 * 256 + 256 + 256 * 3 + 3);
+      for (int size : new int[] {24, 28, 32}) {
+        assertThat(engine.predict(grey(6, size, size))).hasSize(18);
+      }
+      ImageBatch batch = grey(6, 28, 28);
+      float before = engine.loss(batch, target);
+      for (int i = 0; i < 5; i++) {
+        engine.trainStep(batch, target, 0.05f);
+      }
+      assertThat(engine.loss(batch, target)).isLessThan(before);
+    }
+  }
+
+  private static ImageBatch grey(int n, int size, long seed) {
+    Random r = new Random(seed);
+    float[] px = new float[n * size * size];
+    for (int i = 0; i < px.length; i++) {
+      px[i] = (float) r.nextGaussian();
+    }
+    return new ImageBatch(px, n, size, size, 1);
+  }
+
   private static long parameters(ModelSpec spec) {
     try (Engine engine = Engines.tensorflow(spec, OptimizerSpec.sgd(1e-4), Device.CPU)) {
       return engine.parameterCount();

@@ -4,7 +4,8 @@ package io.cvpipe.ingest;
 public enum IngestFormat {
   IMAGENET_FOLDER("imagenet-folder"),
   IMAGENET_TAR("imagenet-tar"),
-  COCO("coco");
+  COCO("coco"),
+  IDX("idx");
 
   private final String code;
 

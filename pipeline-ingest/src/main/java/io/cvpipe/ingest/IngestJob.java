@@ -11,6 +11,7 @@ import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
 import io.cvpipe.common.image.QuarantineReason;
 import io.cvpipe.ingest.internal.CocoSource;
+import io.cvpipe.ingest.internal.IdxSource;
 import io.cvpipe.ingest.internal.ImageNetFolderSource;
 import io.cvpipe.ingest.internal.ImageNetTarSource;
 import io.cvpipe.ingest.internal.RecordProcessor;
@@ -88,6 +89,7 @@ public final class IngestJob {
       case IMAGENET_FOLDER -> ImageNetFolderSource.plan(settings, hadoopConf);
       case IMAGENET_TAR -> ImageNetTarSource.plan(settings, hadoopConf);
       case COCO -> CocoSource.plan(settings, hadoopConf);
+      case IDX -> IdxSource.plan(settings, hadoopConf);
     };
     System.err.printf(Locale.ROOT, "ingest %s: found %,d files%s (%,d MB) in %d classes under %s%n",
         dataset, plan.entries().size(), plan.streams().isEmpty() ? "" : " and " + plan.streams().size() + " inner tars",
@@ -111,7 +113,12 @@ public final class IngestJob {
       System.err.printf(Locale.ROOT, "ingest %s: %,d of them already in the tables, %,d new%n",
           dataset, alreadyPresent, pending.size());
     }
-    List<WorkUnit> units = new ArrayList<>(fileUnits(pending));
+    List<WorkUnit> units = new ArrayList<>();
+    if (settings.format() == IngestFormat.IDX) { // tiny images in a few big files: read each file once per task
+      fileUnits(pending, Integer.MAX_VALUE).forEach(batch -> units.add(new WorkUnit.IdxBatch(batch.entries())));
+    } else {
+      units.addAll(fileUnits(pending, settings.filesPerTask()));
+    }
     for (WorkUnit.TarStream stream : plan.streams()) {
       units.add(stream.withClassIndex(classIndex.get(stream.label())));
     }
@@ -137,7 +144,7 @@ public final class IngestJob {
    * the write needs no shuffle of image bytes: every task writes its own file. A task holds at most
    * ingest.target-file-size of input, and there are at least twice as many tasks as cores.
    */
-  private List<WorkUnit.FileBatch> fileUnits(List<SourceEntry> pending) {
+  private List<WorkUnit.FileBatch> fileUnits(List<SourceEntry> pending, int filesPerTask) {
     SerializableFunction<Long, Integer> bucket = bucketFunction();
     Map<String, List<SourceEntry>> partitions = new TreeMap<>();
     long total = 0;
@@ -147,7 +154,7 @@ public final class IngestJob {
     }
     int parallelism = spark.sparkContext().defaultParallelism();
     long perTask = Math.max(1, Math.min(settings.targetFileSize(), total / (2L * parallelism)));
-    int maxFiles = Math.max(1, (int) Math.min(settings.filesPerTask(), Math.ceil(pending.size() / (2.0 * parallelism))));
+    int maxFiles = Math.max(1, (int) Math.min(filesPerTask, Math.ceil(pending.size() / (2.0 * parallelism))));
     List<WorkUnit.FileBatch> units = new ArrayList<>();
     for (List<SourceEntry> partition : partitions.values()) {
       List<SourceEntry> chunk = new ArrayList<>();

@@ -1,6 +1,7 @@
 package io.cvpipe.train;
 
 import io.cvpipe.common.Errors;
+import io.cvpipe.common.augment.RandomResizedCrop;
 import io.cvpipe.common.settings.Settings;
 import io.cvpipe.common.table.Tables;
 import io.cvpipe.engine.Device;
@@ -27,6 +28,7 @@ public record TrainSettings(
     OptimizerSpec optimizer,
     LearningRateSchedule schedule,
     double labelSmoothing,
+    double cropMinScale,
     Device device,
     long seed,
     String modelsDir,
@@ -82,6 +84,7 @@ public record TrainSettings(
         new LearningRateSchedule(lrMax, lrMin, nonNegative(s, "train.lr.warmup-init"),
             s.longAtLeast("train.lr.warmup-iterations", 0), epochs),
         smoothing,
+        cropMinScale(s),
         s.choice("train.device", Device.class, Device::code),
         s.longAtLeast("train.seed", Long.MIN_VALUE),
         s.string("train.models-dir", "models"),
@@ -91,6 +94,19 @@ public record TrainSettings(
         s.bytes("train.max-task-bytes"),
         s.bool("train.resume"),
         s.intIn("train.keep-best", 1, 1_000_000));
+  }
+
+  private static double cropMinScale(Settings s) {
+    double v = positive(s, "train.augment.min-scale");
+    if (v > 1) {
+      throw Errors.setting("train.augment.min-scale", v + " must be at most 1 (the whole image)");
+    }
+    return v;
+  }
+
+  /** The training view's RandomResizedCrop: area fraction train.augment.min-scale to 1, ratio 3/4 to 4/3. */
+  public RandomResizedCrop crop() {
+    return new RandomResizedCrop(cropMinScale, 1.0, 3.0 / 4.0, 4.0 / 3.0);
   }
 
   private static double emaMomentum(Settings s) {
@@ -140,7 +156,7 @@ public record TrainSettings(
   /** The architectures, by their train.model names. */
   enum Model {
     RESNET18("resnet18"), RESNET50("resnet50"), RESNET101("resnet101"), MOBILENETV1("mobilenetv1"),
-    MOBILENETV2("mobilenetv2");
+    MOBILENETV2("mobilenetv2"), CNN2("cnn2");
 
     private final String code;
 

@@ -141,6 +141,16 @@ final class Layers {
     return tf.nn.maxPool(x, tf.constant(new int[] {1, size, size, 1}), tf.constant(new int[] {1, stride, stride, 1}), "SAME");
   }
 
+  /** Bilinear resize of a feature map to {@code height x width} (the identity when it is that size already). */
+  Operand<TFloat32> resize(Operand<TFloat32> x, int height, int width) {
+    return tf.image.resizeBilinear(x, tf.constant(new int[] {height, width}));
+  }
+
+  /** {@code [batch, size]}: a feature map as one vector per image. */
+  Operand<TFloat32> flatten(Operand<TFloat32> x, long size) {
+    return tf.reshape(x, tf.constant(new long[] {-1, size}));
+  }
+
   /** Mean over height and width: any input size gives one vector per image. */
   Operand<TFloat32> globalAveragePool(Operand<TFloat32> x) {
     return tf.math.mean(x, tf.constant(new int[] {1, 2}));

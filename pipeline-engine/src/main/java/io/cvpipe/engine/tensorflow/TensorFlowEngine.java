@@ -184,6 +184,7 @@ public final class TensorFlowEngine implements Engine {
     return switch (spec.architecture()) {
       case "mobilenetv1" -> MobileNet.v1(layers, spec, images);
       case "mobilenetv2" -> MobileNet.v2(layers, spec, images);
+      case "cnn2" -> SmallCnn.logits(layers, spec, images);
       default -> ResNet.logits(layers, spec, images);
     };
   }

@@ -63,6 +63,9 @@ public final class RecordProcessor implements Serializable {
     if (unit instanceof WorkUnit.TarStream stream) {
       return new TarStreamReader(stream, existing, this, probe, conf.value());
     }
+    if (unit instanceof WorkUnit.IdxBatch idx) {
+      return IdxReader.read(idx, this, probe, conf.value()).iterator();
+    }
     List<SourceEntry> entries = ((WorkUnit.FileBatch) unit).entries();
     List<Row> rows = new ArrayList<>(entries.size());
     for (SourceEntry entry : entries) {

@@ -10,6 +10,12 @@ public sealed interface WorkUnit extends Serializable {
   record FileBatch(List<SourceEntry> entries) implements WorkUnit {}
 
   /**
+   * IDX images (MNIST family): each entry's {@code offset} is where its pixels start in the file's
+   * uncompressed bytes, {@code length} their count (rows x cols, which the task reads from the file's header).
+   */
+  record IdxBatch(List<SourceEntry> entries) implements WorkUnit {}
+
+  /**
    * A tar stored inside a tar (ILSVRC2012_img_train.tar holds one per class), streamed by the task from
    * {@code offset}: its members are only known once read. All members get {@code label}.
    */

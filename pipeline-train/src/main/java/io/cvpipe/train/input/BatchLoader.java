@@ -28,6 +28,7 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
   private final Iterator<BatchPlan> plans;
   private final SampleStore samples;
   private final View view;
+  private final RandomResizedCrop crop;
   private final int channels;
   private final float[] mean;
   private final float[] std;
@@ -38,11 +39,13 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
   private final ArrayDeque<Future<LoadedBatch>> ahead = new ArrayDeque<>();
   private final int prefetch;
 
-  public BatchLoader(List<BatchPlan> plans, SampleStore samples, View view, int channels, float[] mean, float[] std,
-      long seed, int epoch, int threads, int prefetch, Consumer<String> warnings) {
+  /** {@code crop}: the training view's RandomResizedCrop (unused by the validation view). */
+  public BatchLoader(List<BatchPlan> plans, SampleStore samples, View view, RandomResizedCrop crop, int channels,
+      float[] mean, float[] std, long seed, int epoch, int threads, int prefetch, Consumer<String> warnings) {
     this.plans = plans.iterator();
     this.samples = samples;
     this.view = view;
+    this.crop = crop;
     this.channels = channels;
     this.mean = mean;
     this.std = std;
@@ -103,7 +106,7 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
           throw new IllegalArgumentException("no decoder for these bytes");
         }
         CropBox box = view == View.TRAIN
-            ? RandomResizedCrop.IMAGENET.draw(image.getHeight(), image.getWidth(), new Random(mix(seed, epoch, id)))
+            ? crop.draw(image.getHeight(), image.getWidth(), new Random(mix(seed, epoch, id)))
             : RandomResizedCrop.centre(image.getHeight(), image.getWidth(), Math.min(h, w));
         Pixels.render(image, box, h, w, channels, mean, std, pixels, n * per);
         labels[n] = samples.label(index);

@@ -26,7 +26,7 @@ class TestBatchLoader {
 
   private static List<LoadedBatch> load(List<BatchPlan> plans, SampleStore store, View view, int epoch, List<String> warnings) {
     List<LoadedBatch> out = new ArrayList<>();
-    try (BatchLoader loader = new BatchLoader(plans, store, view, 3, Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD, 11,
+    try (BatchLoader loader = new BatchLoader(plans, store, view, io.cvpipe.common.augment.RandomResizedCrop.IMAGENET, 3, Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD, 11,
         epoch, 2, 3, warnings::add)) {
       loader.forEachRemaining(out::add);
     }
