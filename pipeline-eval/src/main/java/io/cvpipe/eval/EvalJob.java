@@ -6,7 +6,7 @@ import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
 import io.cvpipe.engine.ImageBatch;
 import io.cvpipe.engine.Predictor;
-import io.cvpipe.eval.metrics.ClassificationMetrics;
+import io.cvpipe.common.metrics.ClassificationMetrics;
 import io.cvpipe.eval.report.EvalReport;
 import java.io.IOException;
 import java.io.UncheckedIOException;

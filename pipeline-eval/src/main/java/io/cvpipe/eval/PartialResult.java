@@ -1,6 +1,6 @@
 package io.cvpipe.eval;
 
-import io.cvpipe.eval.metrics.ClassificationMetrics;
+import io.cvpipe.common.metrics.ClassificationMetrics;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;

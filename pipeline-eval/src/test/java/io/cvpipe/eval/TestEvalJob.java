@@ -20,7 +20,7 @@ import io.cvpipe.engine.ImageBatch;
 import io.cvpipe.engine.ModelSpec;
 import io.cvpipe.engine.OptimizerSpec;
 import io.cvpipe.engine.Predictor;
-import io.cvpipe.eval.metrics.ClassificationMetrics;
+import io.cvpipe.common.metrics.ClassificationMetrics;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;

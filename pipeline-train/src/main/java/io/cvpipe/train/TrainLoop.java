@@ -1,6 +1,7 @@
 package io.cvpipe.train;
 
 import io.cvpipe.common.augment.Pixels;
+import io.cvpipe.common.metrics.ClassificationMetrics;
 import io.cvpipe.engine.Engine;
 import io.cvpipe.engine.Engines;
 import io.cvpipe.train.input.BatchLoader;
@@ -104,11 +105,11 @@ final class TrainLoop {
         Evaluation eval = val.size() == 0 ? null : evaluate(engine, val, mean, std, threads);
         Path checkpoint = Checkpoints.directory(runDir, epoch + 1);
         engine.saveCheckpoint(checkpoint);
-        Scores liveScores = eval == null ? null : eval.live();
-        Scores emaScores = eval == null ? null : eval.ema();
+        ClassificationMetrics liveScores = eval == null ? null : eval.live();
+        ClassificationMetrics emaScores = eval == null ? null : eval.ema();
         EpochMetrics m = new EpochMetrics(epoch + 1, images == 0 ? Double.NaN : lossSum / images,
-            liveScores == null ? null : liveScores.loss(), liveScores == null ? null : liveScores.top1(),
-            liveScores == null ? null : liveScores.top5(), emaScores == null ? null : emaScores.loss(),
+            liveScores == null ? null : liveScores.nll(), liveScores == null ? null : liveScores.top1(),
+            liveScores == null ? null : liveScores.top5(), emaScores == null ? null : emaScores.nll(),
             emaScores == null ? null : emaScores.top1(), emaScores == null ? null : emaScores.top5(), lr,
             images / Math.max(1e-9, trainSeconds), (System.nanoTime() - start) / 1e9, skipped + (eval == null ? 0 : eval.skipped()),
             checkpoint.toString());
@@ -153,56 +154,7 @@ final class TrainLoop {
         runDir.resolve("best"), best.epoch(), best.top1() == null ? "" : String.format(Locale.ROOT, ", top-1 %.4f", best.top1()));
   }
 
-  private record Evaluation(Scores live, Scores ema, long skipped) {}
-
-  /** Validation loss, top-1 and top-5 of one model, accumulated batch by batch. */
-  private static final class Scores {
-    private final int classes;
-    private double lossSum;
-    private long top1;
-    private long top5;
-    private long n;
-
-    Scores(int classes) {
-      this.classes = classes;
-    }
-
-    void add(float[] logits, int[] labels, int count) {
-      for (int i = 0; i < count; i++) {
-        int label = labels[i];
-        double max = Double.NEGATIVE_INFINITY;
-        for (int c = 0; c < classes; c++) {
-          max = Math.max(max, logits[i * classes + c]);
-        }
-        double sum = 0;
-        int rank = 0;
-        float own = logits[i * classes + label];
-        for (int c = 0; c < classes; c++) {
-          float v = logits[i * classes + c];
-          sum += Math.exp(v - max);
-          if (v > own || (v == own && c < label)) {
-            rank++;
-          }
-        }
-        lossSum += -(own - max - Math.log(sum));
-        top1 += rank == 0 ? 1 : 0;
-        top5 += rank < 5 ? 1 : 0;
-      }
-      n += count;
-    }
-
-    double loss() {
-      return lossSum / Math.max(1, n);
-    }
-
-    double top1() {
-      return top1 / (double) Math.max(1, n);
-    }
-
-    double top5() {
-      return top5 / (double) Math.max(1, n);
-    }
-  }
+  private record Evaluation(ClassificationMetrics live, ClassificationMetrics ema, long skipped) {}
 
   /**
    * Validation view (resize + centre crop at the base size), moving batch-norm statistics; the EMA model, when
@@ -219,8 +171,8 @@ final class TrainLoop {
       plans.add(new BatchPlan(base.baseHeight(), base.baseWidth(),
           java.util.Arrays.copyOfRange(all, i, Math.min(all.length, i + base.batchSize()))));
     }
-    Scores live = new Scores(classes);
-    Scores ema = engine.hasEma() ? new Scores(classes) : null;
+    ClassificationMetrics live = new ClassificationMetrics(classes);
+    ClassificationMetrics ema = engine.hasEma() ? new ClassificationMetrics(classes) : null;
     long skipped = 0;
     try (BatchLoader loader = new BatchLoader(plans, val, View.EVAL, settings.crop(), settings.channels(), mean, std, settings.seed(), 0,
         threads, settings.prefetch(), log::println)) {
@@ -231,12 +183,18 @@ final class TrainLoop {
         if (count == 0) {
           continue;
         }
-        live.add(engine.predict(batch.images()), batch.labels(), count);
+        add(live, engine.predict(batch.images()), batch.labels(), count);
         if (ema != null) {
-          ema.add(engine.predictEma(batch.images()), batch.labels(), count);
+          add(ema, engine.predictEma(batch.images()), batch.labels(), count);
         }
       }
     }
     return new Evaluation(live, ema, skipped);
+  }
+
+  private void add(ClassificationMetrics metrics, float[] logits, int[] labels, int count) {
+    for (int i = 0; i < count; i++) {
+      metrics.add(logits, i * classes, labels[i]);
+    }
   }
 }

@@ -30,6 +30,11 @@ public final class Pixels {
    */
   public static void render(BufferedImage image, CropBox box, int height, int width, int channels, float[] mean,
       float[] std, float[] out, int offset) {
+    normalise(crop(image, box, height, width, channels), mean, std, out, offset);
+  }
+
+  /** The box of the image, mirrored when it says so, resized bilinearly to {@code height x width}. */
+  public static BufferedImage crop(BufferedImage image, CropBox box, int height, int width, int channels) {
     BufferedImage target = new BufferedImage(width, height,
         channels == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
     Graphics2D g = target.createGraphics();
@@ -38,7 +43,15 @@ public final class Pixels {
     int x1 = box.flip() ? box.left() : box.left() + box.width();
     g.drawImage(image, 0, 0, width, height, x0, box.top(), x1, box.top() + box.height(), null);
     g.dispose();
-    if (channels == 1) {
+    return target;
+  }
+
+  /**
+   * {@code (x / 255 - mean) / std} of a grey ({@code TYPE_BYTE_GRAY}, 1 channel) or RGB ({@code TYPE_INT_RGB},
+   * 3 channels) image, HWC, at {@code out[offset]}.
+   */
+  public static void normalise(BufferedImage target, float[] mean, float[] std, float[] out, int offset) {
+    if (target.getType() == BufferedImage.TYPE_BYTE_GRAY) {
       byte[] grey = ((java.awt.image.DataBufferByte) target.getRaster().getDataBuffer()).getData();
       for (int i = 0; i < grey.length; i++) {
         out[offset + i] = ((grey[i] & 0xFF) / 255f - mean[0]) / std[0];

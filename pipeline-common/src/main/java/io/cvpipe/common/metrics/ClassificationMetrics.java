@@ -1,4 +1,4 @@
-package io.cvpipe.eval.metrics;
+package io.cvpipe.common.metrics;
 
 import java.io.Serializable;
 import java.util.Arrays;

@@ -1,10 +1,10 @@
-package io.cvpipe.eval;
+package io.cvpipe.common;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import io.cvpipe.eval.metrics.ClassificationMetrics;
+import io.cvpipe.common.metrics.ClassificationMetrics;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -1,0 +1,109 @@
+package io.cvpipe.common.augment;
+
+import java.io.Serializable;
+import java.util.Random;
+
+/**
+ * Which augmentation families a reinforced dataset stores, with their parameters (ml-dr's variants: RRC;
+ * RRC + RandAugment + RandomErasing; and with MixUp/CutMix), and the draw of one augmentation as a pure
+ * function of (seed, sample id, augmentation index) and the images' sizes.
+ *
+ * @param erasingProbability RandomErasing's p (area 0.02-1/3 of the output, ratio 0.3-3.3)
+ * @param mixProbability chance that an augmentation mixes with its partner (then CutMix or MixUp, half and half,
+ *     when both alphas are above 0)
+ */
+public record AugmentPolicy(RandomResizedCrop crop, int randAugmentOps, int randAugmentMagnitude,
+    double erasingProbability, double mixProbability, double mixupAlpha, double cutmixAlpha) implements Serializable {
+
+  /** RandomResizedCrop and flip only. */
+  public static final AugmentPolicy RRC = new AugmentPolicy(RandomResizedCrop.IMAGENET, 0, 0, 0, 0, 0, 0);
+  /** ml-dr's "RRC+RA/RE": RandAugment 2 ops at magnitude 9, RandomErasing p 0.25. */
+  public static final AugmentPolicy RRC_RA_RE = new AugmentPolicy(RandomResizedCrop.IMAGENET, 2, 9, 0.25, 0, 0, 0);
+  /** ml-dr's "+M*": as RRC_RA_RE, and MixUp (alpha 0.2) or CutMix (alpha 1.0) on every augmentation. */
+  public static final AugmentPolicy RRC_RA_RE_MIX = new AugmentPolicy(RandomResizedCrop.IMAGENET, 2, 9, 0.25, 1.0, 0.2, 1.0);
+
+  public boolean mixes() {
+    return mixProbability > 0 && (mixupAlpha > 0 || cutmixAlpha > 0);
+  }
+
+  /**
+   * Augmentation {@code index} of sample {@code sampleId} ({@code height x width} pixels); {@code partnerId}
+   * and the partner's size are used when this policy mixes.
+   */
+  public Augmentation draw(long seed, long sampleId, int index, int height, int width, long partnerId,
+      int partnerHeight, int partnerWidth) {
+    Random random = new Random(mix(seed, sampleId, index));
+    CropBox box = crop.draw(height, width, random);
+    RandAugment.Applied[] ops = RandAugment.draw(random, randAugmentOps, randAugmentMagnitude);
+    Augmentation.Box erasing = random.nextDouble() < erasingProbability ? erasing(random) : null;
+    Augmentation.Mixing mixing = null;
+    if (mixes() && random.nextDouble() < mixProbability) {
+      boolean cutmix = cutmixAlpha > 0 && (mixupAlpha <= 0 || random.nextBoolean());
+      CropBox partnerCrop = crop.draw(partnerHeight, partnerWidth, random);
+      RandAugment.Applied[] partnerOps = RandAugment.draw(random, randAugmentOps, randAugmentMagnitude);
+      if (cutmix) {
+        double lambda = beta(random, cutmixAlpha);
+        double cut = Math.sqrt(1 - lambda); // side of the pasted box, as a fraction
+        double cy = random.nextDouble();
+        double cx = random.nextDouble();
+        double top = Math.max(0, cy - cut / 2);
+        double left = Math.max(0, cx - cut / 2);
+        double bottom = Math.min(1, cy + cut / 2);
+        double right = Math.min(1, cx + cut / 2);
+        Augmentation.Box pasted = new Augmentation.Box((float) top, (float) left, (float) (bottom - top), (float) (right - left));
+        // as timm: lambda follows the box actually pasted, clipped at the borders
+        mixing = new Augmentation.Mixing(true, (float) (1 - (bottom - top) * (right - left)), pasted, partnerId,
+            partnerCrop, partnerOps);
+      } else {
+        mixing = new Augmentation.Mixing(false, (float) beta(random, mixupAlpha), null, partnerId, partnerCrop, partnerOps);
+      }
+    }
+    return new Augmentation(box, ops, erasing, mixing);
+  }
+
+  /** torchvision's RandomErasing box: area 2%-33% of the image, log-uniform ratio 0.3-3.3, up to 10 tries. */
+  private static Augmentation.Box erasing(Random random) {
+    for (int attempt = 0; attempt < 10; attempt++) {
+      double area = 0.02 + (1 / 3.0 - 0.02) * random.nextDouble();
+      double ratio = Math.exp(Math.log(0.3) + (Math.log(3.3) - Math.log(0.3)) * random.nextDouble());
+      double h = Math.sqrt(area * ratio);
+      double w = Math.sqrt(area / ratio);
+      if (h < 1 && w < 1) {
+        return new Augmentation.Box((float) (random.nextDouble() * (1 - h)), (float) (random.nextDouble() * (1 - w)),
+            (float) h, (float) w);
+      }
+    }
+    return null;
+  }
+
+  /** Beta(alpha, alpha) from two gamma draws. */
+  static double beta(Random random, double alpha) {
+    double x = gamma(random, alpha);
+    double y = gamma(random, alpha);
+    return x + y == 0 ? 0.5 : x / (x + y);
+  }
+
+  /** Marsaglia and Tsang's gamma(shape, 1); shape below 1 by the boost U^(1/shape). */
+  private static double gamma(Random random, double shape) {
+    if (shape < 1) {
+      return gamma(random, shape + 1) * Math.pow(random.nextDouble(), 1 / shape);
+    }
+    double d = shape - 1 / 3.0;
+    double c = 1 / Math.sqrt(9 * d);
+    while (true) {
+      double x = random.nextGaussian();
+      double v = Math.pow(1 + c * x, 3);
+      if (v > 0 && Math.log(random.nextDouble()) < 0.5 * x * x + d - d * v + d * Math.log(v)) {
+        return d * v;
+      }
+    }
+  }
+
+  /** A stream per (seed, sample, index): SplitMix64's finaliser over the three. */
+  static long mix(long seed, long sampleId, int index) {
+    long z = seed * 0x9E3779B97F4A7C15L + sampleId;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L + index;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+}

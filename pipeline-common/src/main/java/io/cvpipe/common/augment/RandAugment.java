@@ -1,0 +1,276 @@
+package io.cvpipe.common.augment;
+
+import java.awt.geom.AffineTransform;
+import java.awt.image.AffineTransformOp;
+import java.awt.image.BufferedImage;
+import java.util.Random;
+
+/**
+ * RandAugment (Cubuk et al. 2020) as torchvision implements it and ml-dr stores it: {@code numOps} operations
+ * drawn uniformly from 14, each at magnitude bin {@code magnitude} of 31, with a random sign for the signed
+ * ones. An applied operation is stored as (op id, signed bin) and replayed from that alone: its value depends
+ * only on the bin and the image size, never on a random stream.
+ */
+public final class RandAugment {
+
+  /** torchvision's {@code num_magnitude_bins}. */
+  public static final int BINS = 31;
+
+  /** The 14 operations, in the order of their stored ids. */
+  public enum Op {
+    IDENTITY(false), SHEAR_X(true), SHEAR_Y(true), TRANSLATE_X(true), TRANSLATE_Y(true), ROTATE(true),
+    BRIGHTNESS(true), COLOR(true), CONTRAST(true), SHARPNESS(true), POSTERIZE(false), SOLARIZE(false),
+    AUTO_CONTRAST(false), EQUALIZE(false);
+
+    private final boolean signed;
+
+    Op(boolean signed) {
+      this.signed = signed;
+    }
+
+    public boolean signed() {
+      return signed;
+    }
+  }
+
+  /** One applied operation: its op and its magnitude bin, negative for a negated signed op. */
+  public record Applied(Op op, int signedBin) {
+
+    public Applied {
+      if (Math.abs(signedBin) >= BINS || (!op.signed() && signedBin < 0)) {
+        throw new IllegalArgumentException(op + " at bin " + signedBin + " (|bin| < " + BINS + ", unsigned ops >= 0)");
+      }
+    }
+
+    /**
+     * The operation's value at its bin for an image of this size: shear factor, pixels of translation,
+     * degrees, enhancement factor minus 1, posterize bits, or solarize threshold.
+     */
+    public double value(int height, int width) {
+      double t = Math.abs(signedBin) / (double) (BINS - 1);
+      double sign = Math.signum(signedBin) < 0 ? -1 : 1;
+      return switch (op) {
+        case SHEAR_X, SHEAR_Y -> sign * 0.3 * t;
+        case TRANSLATE_X -> sign * 150.0 / 331.0 * width * t;
+        case TRANSLATE_Y -> sign * 150.0 / 331.0 * height * t;
+        case ROTATE -> sign * 30.0 * t;
+        case BRIGHTNESS, COLOR, CONTRAST, SHARPNESS -> sign * 0.9 * t;
+        case POSTERIZE -> 8 - Math.round(Math.abs(signedBin) / ((BINS - 1) / 4.0));
+        case SOLARIZE -> 255.0 * (1 - t);
+        case IDENTITY, AUTO_CONTRAST, EQUALIZE -> 0;
+      };
+    }
+  }
+
+  private RandAugment() {}
+
+  /** {@code numOps} operations at {@code magnitudeBin}, as torchvision draws them. */
+  public static Applied[] draw(Random random, int numOps, int magnitudeBin) {
+    Applied[] ops = new Applied[numOps];
+    Op[] all = Op.values();
+    for (int i = 0; i < numOps; i++) {
+      Op op = all[random.nextInt(all.length)];
+      boolean negate = op.signed() && random.nextBoolean();
+      ops[i] = new Applied(op, negate ? -magnitudeBin : magnitudeBin);
+    }
+    return ops;
+  }
+
+  /** Applies the operations in order (any image type; the result is {@code TYPE_INT_RGB}). */
+  public static BufferedImage apply(BufferedImage rgb, Applied... ops) {
+    BufferedImage image = rgb;
+    if (image.getType() != BufferedImage.TYPE_INT_RGB) {
+      image = image(pixels(image), image.getWidth(), image.getHeight());
+    }
+    for (Applied a : ops) {
+      image = apply(image, a);
+    }
+    return image;
+  }
+
+  private static BufferedImage apply(BufferedImage image, Applied a) {
+    int h = image.getHeight();
+    int w = image.getWidth();
+    double v = a.value(h, w);
+    return switch (a.op()) {
+      case IDENTITY -> image;
+      // torchvision: affine about the top-left corner (centre [0, 0]) with shear angle atan(v), fill 0
+      case SHEAR_X -> affine(image, new AffineTransform(1, 0, v, 1, 0, 0));
+      case SHEAR_Y -> affine(image, new AffineTransform(1, v, 0, 1, 0, 0));
+      case TRANSLATE_X -> affine(image, AffineTransform.getTranslateInstance(Math.round(v), 0));
+      case TRANSLATE_Y -> affine(image, AffineTransform.getTranslateInstance(0, Math.round(v)));
+      case ROTATE -> affine(image, AffineTransform.getRotateInstance(Math.toRadians(-v), w / 2.0, h / 2.0));
+      case BRIGHTNESS -> blend(image, constant(image, 0), 1 + v);
+      case COLOR -> blend(image, grey(image), 1 + v);
+      case CONTRAST -> blend(image, constant(image, meanGrey(image)), 1 + v);
+      case SHARPNESS -> blend(image, smooth(image), 1 + v);
+      case POSTERIZE -> map(image, c -> c & (0xFF << (8 - (int) v)) & 0xFF);
+      case SOLARIZE -> map(image, c -> c >= v ? 255 - c : c);
+      case AUTO_CONTRAST -> autoContrast(image);
+      case EQUALIZE -> equalize(image);
+    };
+  }
+
+  private static BufferedImage affine(BufferedImage image, AffineTransform t) {
+    BufferedImage out = new BufferedImage(image.getWidth(), image.getHeight(), BufferedImage.TYPE_INT_RGB);
+    new AffineTransformOp(t, AffineTransformOp.TYPE_NEAREST_NEIGHBOR).filter(image, out);
+    return out;
+  }
+
+  private interface ChannelMap {
+    int apply(int channel);
+  }
+
+  private static BufferedImage map(BufferedImage image, ChannelMap f) {
+    int[] px = pixels(image);
+    int[] lut = new int[256];
+    for (int c = 0; c < 256; c++) {
+      lut[c] = f.apply(c);
+    }
+    for (int i = 0; i < px.length; i++) {
+      int p = px[i];
+      px[i] = lut[(p >> 16) & 0xFF] << 16 | lut[(p >> 8) & 0xFF] << 8 | lut[p & 0xFF];
+    }
+    return image(px, image.getWidth(), image.getHeight());
+  }
+
+  /** PIL's ImageEnhance: {@code degenerate + factor * (image - degenerate)}, clipped to 0..255. */
+  private static BufferedImage blend(BufferedImage image, int[] degenerate, double factor) {
+    int[] px = pixels(image);
+    for (int i = 0; i < px.length; i++) {
+      int p = px[i];
+      int d = degenerate[i];
+      int r = clip(((d >> 16) & 0xFF) + factor * (((p >> 16) & 0xFF) - ((d >> 16) & 0xFF)));
+      int g = clip(((d >> 8) & 0xFF) + factor * (((p >> 8) & 0xFF) - ((d >> 8) & 0xFF)));
+      int b = clip((d & 0xFF) + factor * ((p & 0xFF) - (d & 0xFF)));
+      px[i] = r << 16 | g << 8 | b;
+    }
+    return image(px, image.getWidth(), image.getHeight());
+  }
+
+  private static int[] constant(BufferedImage image, int grey) {
+    int[] out = new int[image.getWidth() * image.getHeight()];
+    java.util.Arrays.fill(out, grey << 16 | grey << 8 | grey);
+    return out;
+  }
+
+  /** ITU-R 601-2 luma, as PIL's convert("L"). */
+  private static int luma(int p) {
+    return (int) Math.round((((p >> 16) & 0xFF) * 299 + ((p >> 8) & 0xFF) * 587 + (p & 0xFF) * 114) / 1000.0);
+  }
+
+  private static int[] grey(BufferedImage image) {
+    int[] px = pixels(image);
+    for (int i = 0; i < px.length; i++) {
+      int l = luma(px[i]);
+      px[i] = l << 16 | l << 8 | l;
+    }
+    return px;
+  }
+
+  private static int meanGrey(BufferedImage image) {
+    long sum = 0;
+    int[] px = pixels(image);
+    for (int p : px) {
+      sum += luma(p);
+    }
+    return (int) Math.round(sum / (double) Math.max(1, px.length));
+  }
+
+  /** PIL's SMOOTH kernel (1 1 1 / 1 5 1 / 1 1 1, /13) inside, the border pixels kept. */
+  private static int[] smooth(BufferedImage image) {
+    int w = image.getWidth();
+    int h = image.getHeight();
+    int[] px = pixels(image);
+    int[] out = px.clone();
+    for (int y = 1; y < h - 1; y++) {
+      for (int x = 1; x < w - 1; x++) {
+        int r = 0;
+        int g = 0;
+        int b = 0;
+        for (int dy = -1; dy <= 1; dy++) {
+          for (int dx = -1; dx <= 1; dx++) {
+            int weight = dx == 0 && dy == 0 ? 5 : 1;
+            int p = px[(y + dy) * w + x + dx];
+            r += weight * ((p >> 16) & 0xFF);
+            g += weight * ((p >> 8) & 0xFF);
+            b += weight * (p & 0xFF);
+          }
+        }
+        out[y * w + x] = clip(r / 13.0) << 16 | clip(g / 13.0) << 8 | clip(b / 13.0);
+      }
+    }
+    return out;
+  }
+
+  /** Each channel stretched to 0..255 from its own min..max (unchanged when flat). */
+  private static BufferedImage autoContrast(BufferedImage image) {
+    int[] px = pixels(image);
+    int[][] lut = new int[3][256];
+    for (int ch = 0; ch < 3; ch++) {
+      int shift = 16 - 8 * ch;
+      int lo = 255;
+      int hi = 0;
+      for (int p : px) {
+        int c = (p >> shift) & 0xFF;
+        lo = Math.min(lo, c);
+        hi = Math.max(hi, c);
+      }
+      for (int c = 0; c < 256; c++) {
+        lut[ch][c] = hi <= lo ? c : clip((c - lo) * 255.0 / (hi - lo));
+      }
+    }
+    return lookup(image, px, lut);
+  }
+
+  /** Histogram equalisation per channel (PIL's ImageOps.equalize). */
+  private static BufferedImage equalize(BufferedImage image) {
+    int[] px = pixels(image);
+    int[][] lut = new int[3][256];
+    for (int ch = 0; ch < 3; ch++) {
+      int shift = 16 - 8 * ch;
+      int[] hist = new int[256];
+      for (int p : px) {
+        hist[(p >> shift) & 0xFF]++;
+      }
+      int last = 255;
+      while (last > 0 && hist[last] == 0) {
+        last--;
+      }
+      int step = (px.length - hist[last]) / 255;
+      for (int c = 0; c < 256; c++) {
+        lut[ch][c] = c;
+      }
+      if (step > 0) {
+        int n = step / 2;
+        for (int c = 0; c < 256; c++) {
+          lut[ch][c] = Math.min(255, n / step);
+          n += hist[c];
+        }
+      }
+    }
+    return lookup(image, px, lut);
+  }
+
+  private static BufferedImage lookup(BufferedImage image, int[] px, int[][] lut) {
+    for (int i = 0; i < px.length; i++) {
+      int p = px[i];
+      px[i] = lut[0][(p >> 16) & 0xFF] << 16 | lut[1][(p >> 8) & 0xFF] << 8 | lut[2][p & 0xFF];
+    }
+    return image(px, image.getWidth(), image.getHeight());
+  }
+
+  private static int[] pixels(BufferedImage image) {
+    return image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
+  }
+
+  private static BufferedImage image(int[] px, int w, int h) {
+    BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    out.setRGB(0, 0, w, h, px, 0, w);
+    return out;
+  }
+
+  private static int clip(double v) {
+    return (int) Math.max(0, Math.min(255, Math.round(v)));
+  }
+}
