@@ -13,12 +13,17 @@ class TestTensorFlowEngine {
   private static final ModelSpec TINY = new ModelSpec("resnet18", 0.0625, 3, 3, 1, false, 42);
 
   private static ImageBatch random(int n, int size, long seed) {
+    return random(n, size, 3, seed);
+  }
+
+  /** {@code n} images of Gaussian noise, {@code size x size x channels}. */
+  private static ImageBatch random(int n, int size, int channels, long seed) {
     Random r = new Random(seed);
-    float[] px = new float[n * size * size * 3];
+    float[] px = new float[n * size * size * channels];
     for (int i = 0; i < px.length; i++) {
       px[i] = (float) r.nextGaussian();
     }
-    return new ImageBatch(px, n, size, size, 3);
+    return new ImageBatch(px, n, size, size, channels);
   }
 
   private static float[] oneHot(int[] labels, int classes) {
@@ -236,24 +241,15 @@ class TestTensorFlowEngine {
       // 8x8 conv1 (1x5x5x8 = 200), 16 conv2 (5x5x8x16 = 3,200), BN (2 x (8 + 16)), fc1 784x256 + 256, fc2 256x3 + 3
       assertThat(engine.parameterCount()).isEqualTo(200 + 3_200 + 48 + 784 * 256 + 256 + 256 * 3 + 3);
       for (int size : new int[] {24, 28, 32}) {
-        assertThat(engine.predict(grey(6, size, size))).hasSize(18);
+        assertThat(engine.predict(random(6, size, 1, size))).hasSize(18);
       }
-      ImageBatch batch = grey(6, 28, 28);
+      ImageBatch batch = random(6, 28, 1, 28);
       float before = engine.loss(batch, target);
       for (int i = 0; i < 5; i++) {
         engine.trainStep(batch, target, 0.05f);
       }
       assertThat(engine.loss(batch, target)).isLessThan(before);
     }
-  }
-
-  private static ImageBatch grey(int n, int size, long seed) {
-    Random r = new Random(seed);
-    float[] px = new float[n * size * size];
-    for (int i = 0; i < px.length; i++) {
-      px[i] = (float) r.nextGaussian();
-    }
-    return new ImageBatch(px, n, size, size, 1);
   }
 
   private static long parameters(ModelSpec spec) {

@@ -1,5 +1,6 @@
 package io.cvpipe.eval;
 
+import io.cvpipe.common.Errors;
 import io.cvpipe.common.augment.CropBox;
 import io.cvpipe.common.augment.Pixels;
 import io.cvpipe.common.augment.RandomResizedCrop;
@@ -55,6 +56,10 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
     while (rows.hasNext()) {
       Row row = rows.next();
       long id = row.getLong(0);
+      if (row.isNullAt(1)) {
+        throw Errors.setting("eval.split", "sample_id " + id + " has no class_index: the split is not labelled "
+            + "(e.g. ImageNet's test images). Evaluate a labelled split");
+      }
       byte[] bytes = (byte[]) row.get(2);
       try {
         BufferedImage image = Pixels.decode(bytes);
@@ -92,8 +97,7 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
           + "expected " + classes);
     }
     for (int i = 0; i < n; i++) {
-      result.metrics.add(logits, i * classes, labels[i]);
-      int predicted = argmax(logits, i * classes);
+      int predicted = result.metrics.add(logits, i * classes, labels[i]);
       if (predicted != labels[i] && result.wants(ids[i])) {
         result.offer(misclassified(logits, i, ids[i], labels[i], images[i]));
       }
@@ -127,16 +131,6 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
       probs[j] = (float) (Math.exp(logits[offset + best] - max) / sum);
     }
     return new Misclassified(id, label, top, probs, thumbnail(bytes));
-  }
-
-  private int argmax(float[] logits, int offset) {
-    int best = 0;
-    for (int c = 1; c < classes; c++) {
-      if (logits[offset + c] > logits[offset + best]) {
-        best = c;
-      }
-    }
-    return best;
   }
 
   /** The image as PNG, its longer side at most {@value #THUMBNAIL} pixels (the page scales small ones up). */

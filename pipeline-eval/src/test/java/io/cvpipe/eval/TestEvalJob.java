@@ -56,6 +56,16 @@ class TestEvalJob {
     ShapesTable.write(spark, "shapes", Map.of("val", VAL), SIZE, 5);
     Tables.append(spark, spark.createDataFrame(List.of(ShapesTable.row("val", 2, "val/broken.JPEG", new byte[] {1, 2, 3}, SIZE)),
         Schemas.SAMPLES), Tables.samples("shapes"), Schemas.SAMPLES, "test");
+    byte[] jpeg = SyntheticImages.jpeg(SyntheticImages.shape(1, SIZE, SIZE, new Random(9)), 0.9f);
+    Row labelled = ShapesTable.row("unlabelled", 1, "unlabelled/x.JPEG", jpeg, SIZE);
+    Object[] unlabelled = new Object[labelled.size()];
+    for (int i = 0; i < unlabelled.length; i++) {
+      unlabelled[i] = labelled.get(i);
+    }
+    unlabelled[2] = null; // label
+    unlabelled[3] = null; // class_index
+    Tables.append(spark, spark.createDataFrame(List.of(org.apache.spark.sql.RowFactory.create(unlabelled)),
+        Schemas.SAMPLES), Tables.samples("shapes"), Schemas.SAMPLES, "test");
     labels = List.of(SyntheticImages.label(0), SyntheticImages.label(1), SyntheticImages.label(2), SyntheticImages.label(3));
     export("shapes-early", 4, 8, true);
     export("shapes-late", 4, 100, true);
@@ -196,6 +206,8 @@ class TestEvalJob {
         .hasMessageContaining("outputs 3 logits per image but cvpipe.shapes.classes has 4 classes");
     assertThatThrownBy(() -> new EvalJob(spark, settings("eval.model=shapes-early", "eval.split=test")).run())
         .hasMessageContaining("eval.split: 'test' has no rows in cvpipe.shapes.samples").hasMessageContaining("val");
+    assertThatThrownBy(() -> new EvalJob(spark, settings("eval.model=shapes-early", "eval.split=unlabelled")).run())
+        .hasMessageContaining("eval.split: sample_id").hasMessageContaining("has no class_index: the split is not labelled");
     assertThatThrownBy(() -> settings("eval.compare=a,b,c")).hasMessageContaining("eval.compare: expected two evaluation runs");
     assertThatThrownBy(() -> settings()).hasMessageContaining("eval.model: is required");
     new EvalJob(spark, settings("eval.model=shapes-early", "eval.run=known")).run();

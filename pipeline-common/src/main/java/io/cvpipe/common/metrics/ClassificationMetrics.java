@@ -34,8 +34,11 @@ public final class ClassificationMetrics implements Serializable {
     this.confusion = new long[classes * classes];
   }
 
-  /** Adds one image: its logits ({@code classes} values from {@code offset}) and its true class. */
-  public void add(float[] logits, int offset, int label) {
+  /**
+   * Adds one image: its logits ({@code classes} values from {@code offset}) and its true class. Returns the
+   * predicted class (the first of the highest logits).
+   */
+  public int add(float[] logits, int offset, int label) {
     if (label < 0 || label >= classes) {
       throw new IllegalArgumentException("label " + label + " is outside 0.." + (classes - 1));
     }
@@ -69,6 +72,7 @@ public final class ClassificationMetrics implements Serializable {
     binConfidence[bin] += confidence;
     binCorrect[bin] += predicted == label ? 1 : 0;
     confusion[label * classes + predicted]++;
+    return predicted;
   }
 
   /** The bin of a confidence in (0, 1]: {@code ceil(15 p) - 1}, so that a bin's upper edge belongs to it. */
