@@ -16,8 +16,13 @@ record CommandLine(String command, Path conf, List<String> sets, Optional<String
       commands:
         ingest   raw images into cvpipe.<dataset>.samples, classes, quarantine
                  --set dataset=NAME --set ingest.source=PATH_OR_URI --set ingest.format=imagenet-folder
+        reinforce  a teacher ensemble's top-k for N stored augmentations per sample (ImageNet+) into
+                 cvpipe.<dataset>.reinforced; re-runs do only new samples
+                 --set dataset=NAME --set reinforce.teachers=[DIR_OR_RUN, ...] --set reinforce.augmentations=N
+                 --set reinforce.top-k=K [--set reinforce.policy=rrc|rrc-ra-re|rrc-ra-re-mix]
         train    a classifier from cvpipe.<dataset>.samples (CVNets samplers and recipe, TensorFlow Java)
                  --set dataset=NAME --set train.run=RUN --set train.model=resnet18|resnet50|resnet101
+                 [--set train.data=reinforced]: from cvpipe.<dataset>.reinforced, KL to the teachers
         eval     an exported model on a split: top-1/5, NLL, ECE, per class; a report in reports/<run>/
                  --set dataset=NAME --set eval.model=MODEL_DIR_OR_RUN [--set eval.split=val]
                  --set eval.compare=RUN_A,RUN_B compares two evaluations side by side instead

@@ -9,6 +9,8 @@ import io.cvpipe.eval.EvalJob;
 import io.cvpipe.eval.EvalSettings;
 import io.cvpipe.ingest.IngestJob;
 import io.cvpipe.ingest.IngestSettings;
+import io.cvpipe.reinforce.ReinforceJob;
+import io.cvpipe.reinforce.ReinforceSettings;
 import io.cvpipe.train.EpochMetrics;
 import io.cvpipe.train.TrainJob;
 import io.cvpipe.train.TrainSettings;
@@ -52,6 +54,14 @@ public final class Main {
         IngestSettings ingest = IngestSettings.from(settings);
         return withSpark(settings, spark -> {
           System.out.println(new IngestJob(spark, ingest).run().summary());
+          return 0;
+        });
+      }
+      case "reinforce" -> {
+        Settings settings = Settings.load(cli.conf(), cli.sets());
+        ReinforceSettings reinforce = ReinforceSettings.from(settings);
+        return withSpark(settings, spark -> {
+          System.out.println(new ReinforceJob(spark, reinforce).run().summary());
           return 0;
         });
       }

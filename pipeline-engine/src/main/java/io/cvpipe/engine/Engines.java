@@ -3,9 +3,13 @@ package io.cvpipe.engine;
 import io.cvpipe.engine.tensorflow.SavedModelPredictor;
 import io.cvpipe.engine.tensorflow.TensorFlowEngine;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 
 /** Creates engines. The one implementation is TensorFlow Java (graph mode). */
 public final class Engines {
+
+  private static final Map<Path, Predictor> SHARED = new HashMap<>();
 
   private Engines() {}
 
@@ -16,5 +20,14 @@ public final class Engines {
   /** Loads an exported SavedModel for inference. */
   public static Predictor savedModel(Path directory) {
     return SavedModelPredictor.load(directory);
+  }
+
+  /**
+   * The SavedModel at {@code directory}, loaded once per JVM (per executor, and the driver, which in local mode
+   * is the same JVM) and shared by the tasks that run there: a TensorFlow session serves concurrent calls. It
+   * lives as long as the JVM; do not close it.
+   */
+  public static synchronized Predictor shared(Path directory) {
+    return SHARED.computeIfAbsent(directory, Engines::savedModel);
   }
 }

@@ -1,6 +1,8 @@
 package io.cvpipe.eval;
 
 import io.cvpipe.common.Errors;
+import io.cvpipe.common.model.ModelInput;
+import io.cvpipe.engine.Engines;
 import io.cvpipe.common.spark.Progress;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
@@ -69,8 +71,8 @@ public final class EvalJob {
   }
 
   public Result run() {
-    Path modelDir = ModelInput.resolve(settings);
-    ModelInput model = ModelInput.read(modelDir, settings);
+    Path modelDir = settings.modelDirectory();
+    ModelInput model = ModelInput.read(modelDir, settings.inputSize(), settings.inputChannels());
     String samples = Tables.samples(settings.dataset());
     if (!Tables.exists(spark, samples)) {
       throw Errors.state(samples + " does not exist: ingest the dataset first (cvpipe ingest --set dataset="
@@ -128,7 +130,7 @@ public final class EvalJob {
           + " classes " + abbreviate(model.classes()) + " but " + Tables.classes(settings.dataset()) + " has "
           + labels.size() + " " + abbreviate(labels) + ". Evaluate it on the dataset it was trained on");
     }
-    Predictor predictor = LoadedModels.get(model.directory());
+    Predictor predictor = Engines.shared(model.directory());
     float[] zeros = new float[model.height() * model.width() * model.channels()];
     int width;
     try {

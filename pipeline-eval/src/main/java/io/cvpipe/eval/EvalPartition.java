@@ -3,7 +3,9 @@ package io.cvpipe.eval;
 import io.cvpipe.common.Errors;
 import io.cvpipe.common.augment.CropBox;
 import io.cvpipe.common.augment.Pixels;
+import io.cvpipe.common.model.ModelInput;
 import io.cvpipe.common.augment.RandomResizedCrop;
+import io.cvpipe.engine.Engines;
 import io.cvpipe.engine.ImageBatch;
 import io.cvpipe.engine.Predictor;
 import java.awt.Graphics2D;
@@ -45,7 +47,7 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
 
   @Override
   public Iterator<PartialResult> call(Iterator<Row> rows) {
-    Predictor predictor = LoadedModels.get(model.directory());
+    Predictor predictor = Engines.shared(model.directory());
     PartialResult result = new PartialResult(classes, keepMisclassified);
     int per = model.height() * model.width() * model.channels();
     float[] pixels = new float[batchSize * per];

@@ -3,7 +3,9 @@ package io.cvpipe.eval;
 import io.cvpipe.common.Errors;
 import io.cvpipe.common.settings.Settings;
 import io.cvpipe.common.table.Tables;
+import io.cvpipe.common.model.ModelInput;
 import java.io.Serializable;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
@@ -39,5 +41,10 @@ public record EvalSettings(String dataset, String model, String modelsDir, Strin
         s.stringOr("eval.reports-dir", "reports"),
         s.intIn("eval.misclassified", 0, 10_000),
         compare);
+  }
+
+  /** {@code eval.model} as a directory, or as a run name under {@code eval.models-dir} (its best export). */
+  Path modelDirectory() {
+    return ModelInput.resolve(model, modelsDir, "eval.model");
   }
 }

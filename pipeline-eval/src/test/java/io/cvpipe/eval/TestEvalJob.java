@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cvpipe.common.augment.Pixels;
+import io.cvpipe.common.model.ModelInput;
 import io.cvpipe.common.augment.RandomResizedCrop;
 import io.cvpipe.common.image.SyntheticImages;
 import io.cvpipe.common.settings.Settings;

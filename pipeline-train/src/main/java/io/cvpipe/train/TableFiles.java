@@ -1,11 +1,16 @@
 package io.cvpipe.train;
 
 import io.cvpipe.common.Errors;
+import io.cvpipe.common.reinforce.StoredAugmentation;
 import io.cvpipe.train.input.InMemorySamples;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.data.Record;
@@ -47,5 +52,35 @@ final class TableFiles {
       }
     }
     return samples;
+  }
+
+  /**
+   * The stored augmentations of version {@code version} in a reinforced table's data files, by sample, in
+   * augmentation order.
+   */
+  static Map<Long, StoredAugmentation[]> loadReinforced(List<String> files, Schema schema, String version,
+      Configuration conf) {
+    Map<Long, List<StoredAugmentation>> bySample = new HashMap<>();
+    for (String file : files) {
+      try (CloseableIterable<Record> records = Parquet.read(HadoopInputFile.fromLocation(file, conf))
+          .project(schema)
+          .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(schema, fileSchema))
+          .build()) {
+        for (Record r : records) {
+          if (version.equals(r.getField("version"))) {
+            StoredAugmentation a = StoredAugmentation.from(r);
+            bySample.computeIfAbsent(a.sampleId(), id -> new ArrayList<>()).add(a);
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read data file " + file, e);
+      }
+    }
+    Map<Long, StoredAugmentation[]> out = new HashMap<>(bySample.size() * 2);
+    bySample.forEach((id, list) -> {
+      list.sort(Comparator.comparingInt(StoredAugmentation::index));
+      out.put(id, list.toArray(StoredAugmentation[]::new));
+    });
+    return out;
   }
 }

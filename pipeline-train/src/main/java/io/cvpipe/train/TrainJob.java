@@ -4,6 +4,7 @@ import io.cvpipe.common.Errors;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
 import io.cvpipe.train.input.InMemorySamples;
+import io.cvpipe.train.input.Reinforcement;
 import java.io.Serializable;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -108,11 +109,12 @@ public final class TrainJob {
           "the task would hold %,d MB of images, above the limit of %,d MB. Raise it (with executor memory to match)",
           (train.bytes + val.bytes) >> 20, settings.maxTaskBytes() >> 20));
     }
+    Reinforced reinforced = settings.reinforced() ? reinforced() : null;
     Schema projection = table.schema().select(TableFiles.COLUMNS);
     System.err.printf(Locale.ROOT, "train %s: %s at snapshot %d: %d training files (%,d MB), %d validation files, %d classes%n",
         settings.run(), samplesName, snapshot.snapshotId(), train.files.size(), train.bytes >> 20, val.files.size(), classes);
 
-    TaskBody body = new TaskBody(settings, new ArrayList<>(labels), train.files, val.files, projection,
+    TaskBody body = new TaskBody(settings, new ArrayList<>(labels), train.files, val.files, projection, reinforced,
         new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()));
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     JavaFutureAction<List<EpochMetrics>> job = jsc.parallelize(List.of(0), 1).rdd().barrier()
@@ -144,15 +146,17 @@ public final class TrainJob {
     private final List<String> trainFiles;
     private final List<String> valFiles;
     private final Schema projection;
+    private final Reinforced reinforced;
     private final SerializableConfiguration conf;
 
     TaskBody(TrainSettings settings, List<String> labels, List<String> trainFiles, List<String> valFiles,
-        Schema projection, SerializableConfiguration conf) {
+        Schema projection, Reinforced reinforced, SerializableConfiguration conf) {
       this.settings = settings;
       this.labels = labels;
       this.trainFiles = trainFiles;
       this.valFiles = valFiles;
       this.projection = projection;
+      this.reinforced = reinforced;
       this.conf = conf;
     }
 
@@ -161,13 +165,62 @@ public final class TrainJob {
       BarrierTaskContext context = BarrierTaskContext.get();
       InMemorySamples train = TableFiles.load(trainFiles, projection, conf.value());
       InMemorySamples val = TableFiles.load(valFiles, projection, conf.value());
+      Reinforcement reinforcement = null;
+      if (reinforced != null) {
+        reinforcement = new Reinforcement(TableFiles.loadReinforced(reinforced.files, reinforced.schema,
+            reinforced.version, conf.value()), settings.reinforcedProbability());
+        int missing = train.size() - reinforcement.samples();
+        System.err.printf(Locale.ROOT, "train %s: reinforced version %s: stored augmentations of %,d samples%s%n",
+            settings.run(), reinforced.version, reinforcement.samples(), missing <= 0 ? "" : String.format(Locale.ROOT,
+                "; %,d newer samples have none yet (re-run cvpipe reinforce): they train on their labels", missing));
+      }
       List<EpochMetrics> metrics = new TrainLoop(settings, labels, context.partitionId(),
-          context.getTaskInfos().length, System.err).run(train, val);
+          context.getTaskInfos().length, System.err).run(train, val, reinforcement);
       return CollectionConverters.asScala(metrics.iterator());
     }
   }
 
   private record Plan(List<String> files, long bytes) {}
+
+  /** A reinforced table's data files holding the training split at its finished version. */
+  private record Reinforced(List<String> files, Schema schema, String version) implements Serializable {}
+
+  private Reinforced reinforced() {
+    String name = Tables.reinforced(settings.dataset());
+    if (!Tables.exists(spark, name)) {
+      throw Errors.setting("train.data", "reinforced, but " + name + " does not exist: make it first with cvpipe "
+          + "reinforce --set dataset=" + settings.dataset() + " --set reinforce.teachers=[...]");
+    }
+    Table table = Tables.iceberg(spark, name);
+    String version = table.properties().get(Tables.REINFORCE_VERSION);
+    if (version == null || table.currentSnapshot() == null) {
+      throw Errors.setting("train.data", "reinforced, but " + name + " has no finished version yet (a reinforce run "
+          + "was stopped before it completed): re-run cvpipe reinforce with the same settings to finish it");
+    }
+    List<String> files = new ArrayList<>();
+    try (CloseableIterable<FileScanTask> tasks = table.newScan().filter(Expressions.and(
+        Expressions.equal("split", settings.split()), Expressions.equal("version", version))).planFiles()) {
+      for (FileScanTask task : tasks) {
+        if (!task.deletes().isEmpty()) {
+          throw Errors.state(name + " has row-level delete files; training reads its data files directly. Compact it "
+              + "first: CALL cvpipe.system.rewrite_data_files(table => '" + name.substring(Tables.CATALOG.length() + 1) + "')");
+        }
+        files.add(task.file().location());
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot plan the scan of " + name, e);
+    }
+    if (files.isEmpty()) {
+      throw Errors.setting("train.data", "reinforced, but " + name + " has no rows of split '" + settings.split()
+          + "' (it was made for splits " + table.properties().get(Tables.REINFORCE_PROPERTY + "splits") + ")");
+    }
+    files.sort(null);
+    System.err.printf(Locale.ROOT, "train %s: reinforced by %s (version %s, N = %s, top-%s, %s), %d files%n",
+        settings.run(), table.properties().get(Tables.REINFORCE_PROPERTY + "teachers"), version,
+        table.properties().get(Tables.REINFORCE_PROPERTY + "augmentations"), table.properties().get(Tables.REINFORCE_PROPERTY + "top-k"),
+        table.properties().get(Tables.REINFORCE_PROPERTY + "policy"), files.size());
+    return new Reinforced(files, table.schema(), version);
+  }
 
   private static Plan plan(Table table, Snapshot snapshot, String split) {
     List<String> files = new ArrayList<>();

@@ -7,6 +7,7 @@ import io.cvpipe.engine.Engines;
 import io.cvpipe.train.input.BatchLoader;
 import io.cvpipe.train.input.InMemorySamples;
 import io.cvpipe.train.input.LoadedBatch;
+import io.cvpipe.train.input.Reinforcement;
 import io.cvpipe.train.input.SampleStore;
 import io.cvpipe.train.input.View;
 import io.cvpipe.train.recipe.Targets;
@@ -45,6 +46,11 @@ final class TrainLoop {
   }
 
   List<EpochMetrics> run(InMemorySamples train, InMemorySamples val) {
+    return run(train, val, null);
+  }
+
+  /** {@code reinforcement}: the reinforced dataset's stored augmentations and teacher answers, or null. */
+  List<EpochMetrics> run(InMemorySamples train, InMemorySamples val, Reinforcement reinforcement) {
     float[] mean = settings.channels() == 1 ? new float[] {0.5f} : Pixels.IMAGENET_MEAN;
     float[] std = settings.channels() == 1 ? new float[] {0.25f} : Pixels.IMAGENET_STD;
     int threads = settings.loaderThreads() > 0 ? settings.loaderThreads() : Runtime.getRuntime().availableProcessors();
@@ -76,7 +82,7 @@ final class TrainLoop {
         List<BatchPlan> plans = sampler.epoch(train.size(), epoch, rank, world);
         int step = 0;
         try (BatchLoader loader = new BatchLoader(plans, train, View.TRAIN, settings.crop(), settings.channels(), mean, std,
-            settings.seed(), epoch, threads, settings.prefetch(), log::println)) {
+            settings.seed(), epoch, threads, settings.prefetch(), log::println, reinforcement, classes)) {
           while (loader.hasNext()) {
             LoadedBatch batch = loader.next();
             skipped += batch.skipped();
@@ -84,8 +90,15 @@ final class TrainLoop {
               continue;
             }
             lr = settings.schedule().at(iteration, epoch);
-            float loss = engine.trainStep(batch.images(),
-                Targets.smoothed(batch.labels(), classes, settings.labelSmoothing()), (float) lr);
+            float loss;
+            if (batch.targets() != null) {
+              // cross-entropy to the teachers minus their entropy: KL(teacher || student), the reported loss
+              loss = (float) (engine.trainStep(batch.images(), batch.targets(), (float) lr)
+                  - Targets.entropy(batch.targets(), batch.images().count(), classes));
+            } else {
+              loss = engine.trainStep(batch.images(),
+                  Targets.smoothed(batch.labels(), classes, settings.labelSmoothing()), (float) lr);
+            }
             if (!Float.isFinite(loss)) {
               throw new IllegalStateException("train " + settings.run() + ": loss is " + loss + " at epoch " + (epoch + 1)
                   + ", step " + step + " (learning rate " + lr + "). Lower train.lr.max or raise train.lr.warmup-iterations");

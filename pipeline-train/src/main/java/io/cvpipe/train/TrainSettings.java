@@ -21,6 +21,8 @@ public record TrainSettings(
     int stemStride,
     boolean stemPool,
     int channels,
+    boolean reinforced,
+    double reinforcedProbability,
     String split,
     String valSplit,
     int epochs,
@@ -69,6 +71,8 @@ public record TrainSettings(
         s.intIn("train.stem-stride", 1, 4),
         s.bool("train.stem-pool"),
         channels(s),
+        s.choice("train.data", Data.class, Data::code) == Data.REINFORCED,
+        probability(s, "train.reinforced.probability"),
         s.string("train.split", "train"),
         s.stringOr("train.val-split", ""),
         epochs,
@@ -107,6 +111,29 @@ public record TrainSettings(
   /** The training view's RandomResizedCrop: area fraction train.augment.min-scale to 1, ratio 3/4 to 4/3. */
   public RandomResizedCrop crop() {
     return new RandomResizedCrop(cropMinScale, 1.0, 3.0 / 4.0, 4.0 / 3.0);
+  }
+
+  private static double probability(Settings s, String key) {
+    double v = nonNegative(s, key);
+    if (v > 1) {
+      throw Errors.setting(key, v + " must be at most 1");
+    }
+    return v;
+  }
+
+  /** {@code train.data}: what the task learns from. */
+  enum Data {
+    SAMPLES("samples"), REINFORCED("reinforced");
+
+    private final String code;
+
+    Data(String code) {
+      this.code = code;
+    }
+
+    String code() {
+      return code;
+    }
   }
 
   private static double emaMomentum(Settings s) {

@@ -50,15 +50,28 @@ public record AugmentPolicy(RandomResizedCrop crop, int randAugmentOps, int rand
         double left = Math.max(0, cx - cut / 2);
         double bottom = Math.min(1, cy + cut / 2);
         double right = Math.min(1, cx + cut / 2);
-        Augmentation.Box pasted = new Augmentation.Box((float) top, (float) left, (float) (bottom - top), (float) (right - left));
+        Augmentation.Box pasted = box(top, left, bottom - top, right - left);
         // as timm: lambda follows the box actually pasted, clipped at the borders
-        mixing = new Augmentation.Mixing(true, (float) (1 - (bottom - top) * (right - left)), pasted, partnerId,
+        mixing = new Augmentation.Mixing(true, quantise(1 - pasted.height() * (double) pasted.width()), pasted, partnerId,
             partnerCrop, partnerOps);
       } else {
-        mixing = new Augmentation.Mixing(false, (float) beta(random, mixupAlpha), null, partnerId, partnerCrop, partnerOps);
+        mixing = new Augmentation.Mixing(false, quantise(beta(random, mixupAlpha)), null, partnerId, partnerCrop, partnerOps);
       }
     }
     return new Augmentation(box, ops, erasing, mixing);
+  }
+
+  /**
+   * The position of the partner that augmentation {@code index} of the sample at {@code position} mixes with, in
+   * a shard of {@code members} samples ordered by sample_id: another member, drawn from (seed, sample id,
+   * index); the sample itself in a shard of one.
+   */
+  public static int partner(long seed, long sampleId, int index, int position, int members) {
+    if (members < 2) {
+      return position;
+    }
+    long r = mix(~seed, sampleId, index);
+    return (int) ((position + 1 + Math.floorMod(r, (long) (members - 1))) % members);
   }
 
   /** torchvision's RandomErasing box: area 2%-33% of the image, log-uniform ratio 0.3-3.3, up to 10 tries. */
@@ -69,11 +82,24 @@ public record AugmentPolicy(RandomResizedCrop crop, int randAugmentOps, int rand
       double h = Math.sqrt(area * ratio);
       double w = Math.sqrt(area / ratio);
       if (h < 1 && w < 1) {
-        return new Augmentation.Box((float) (random.nextDouble() * (1 - h)), (float) (random.nextDouble() * (1 - w)),
-            (float) h, (float) w);
+        return box(random.nextDouble() * (1 - h), random.nextDouble() * (1 - w), h, w);
       }
     }
     return null;
+  }
+
+  /**
+   * Fractions (boxes, lambdas) are kept on a grid of {@value #GRID}ths: what is stored is then exactly what
+   * was drawn and replayed, and it stores compactly (few distinct values: Parquet's dictionary encoding).
+   */
+  public static final int GRID = 1024;
+
+  static float quantise(double fraction) {
+    return Math.round(Math.max(0, Math.min(1, fraction)) * GRID) / (float) GRID;
+  }
+
+  private static Augmentation.Box box(double top, double left, double height, double width) {
+    return new Augmentation.Box(quantise(top), quantise(left), quantise(height), quantise(width));
   }
 
   /** Beta(alpha, alpha) from two gamma draws. */

@@ -5,4 +5,4 @@ package io.cvpipe.common.augment;
  * Stored parameters like this one are what makes an augmentation replayable: the same box on the same bytes
  * gives the same pixels.
  */
-public record CropBox(int top, int left, int height, int width, boolean flip) {}
+public record CropBox(int top, int left, int height, int width, boolean flip) implements java.io.Serializable {}

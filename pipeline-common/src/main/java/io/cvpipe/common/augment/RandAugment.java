@@ -34,11 +34,27 @@ public final class RandAugment {
   }
 
   /** One applied operation: its op and its magnitude bin, negative for a negated signed op. */
-  public record Applied(Op op, int signedBin) {
+  public record Applied(Op op, int signedBin) implements java.io.Serializable {
 
     public Applied {
       if (Math.abs(signedBin) >= BINS || (!op.signed() && signedBin < 0)) {
         throw new IllegalArgumentException(op + " at bin " + signedBin + " (|bin| < " + BINS + ", unsigned ops >= 0)");
+      }
+    }
+
+    /** As stored in a reinforced table: the op's name and the signed bin, e.g. {@code rotate-9}, {@code solarize+9}. */
+    public String code() {
+      return op.name().toLowerCase(java.util.Locale.ROOT) + (signedBin < 0 ? "" : "+") + signedBin;
+    }
+
+    /** The inverse of {@link #code()}. */
+    public static Applied parse(String code) {
+      int sign = Math.max(code.lastIndexOf('+'), code.lastIndexOf('-'));
+      try {
+        return new Applied(Op.valueOf(code.substring(0, sign).toUpperCase(java.util.Locale.ROOT)),
+            Integer.parseInt(code.substring(code.charAt(sign) == '+' ? sign + 1 : sign)));
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("'" + code + "' is not a RandAugment operation such as rotate-9 or solarize+9", e);
       }
     }
 

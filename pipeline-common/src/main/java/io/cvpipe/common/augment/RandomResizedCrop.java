@@ -7,7 +7,7 @@ import java.util.Random;
  * area fraction in [scaleMin, scaleMax] and a log-uniform aspect ratio in [ratioMin, ratioMax]; if none
  * fits, the largest centred crop whose ratio is within range. Horizontal flip with probability 1/2.
  */
-public record RandomResizedCrop(double scaleMin, double scaleMax, double ratioMin, double ratioMax) {
+public record RandomResizedCrop(double scaleMin, double scaleMax, double ratioMin, double ratioMax) implements java.io.Serializable {
 
   /** The ImageNet defaults: scale 0.08 to 1, ratio 3/4 to 4/3. */
   public static final RandomResizedCrop IMAGENET = new RandomResizedCrop(0.08, 1.0, 3.0 / 4.0, 4.0 / 3.0);

@@ -210,6 +210,21 @@ public final class Settings {
     throw Errors.unknownValue(key, value, Arrays.stream(type.getEnumConstants()).map(nameOf).toList());
   }
 
+  /** A list of strings: a HOCON list ({@code [a, b]}) or one comma-separated string; empty entries dropped. */
+  public List<String> strings(String key) {
+    if (!config.hasPathOrNull(key) || config.getIsNull(key)) {
+      return List.of();
+    }
+    try {
+      if (config.getValue(key).valueType() == com.typesafe.config.ConfigValueType.LIST) {
+        return config.getStringList(key).stream().map(String::trim).filter(v -> !v.isEmpty()).toList();
+      }
+      return Arrays.stream(config.getString(key).split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
+    } catch (ConfigException e) {
+      throw Errors.setting(key, "expected a list such as [a, b] or a,b: " + e.getMessage(), e);
+    }
+  }
+
   /** Free-form string map under {@code key}, flattened to dotted keys (for pass-through settings). */
   public Map<String, String> stringMap(String key) {
     Map<String, String> out = new LinkedHashMap<>();

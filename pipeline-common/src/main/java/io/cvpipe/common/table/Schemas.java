@@ -3,6 +3,7 @@ package io.cvpipe.common.table;
 import static org.apache.spark.sql.types.DataTypes.BinaryType;
 import static org.apache.spark.sql.types.DataTypes.BooleanType;
 import static org.apache.spark.sql.types.DataTypes.DoubleType;
+import static org.apache.spark.sql.types.DataTypes.FloatType;
 import static org.apache.spark.sql.types.DataTypes.IntegerType;
 import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
@@ -156,6 +157,35 @@ public final class Schemas {
       field("accuracy", DoubleType, true, "correct / images (null without images)"),
       field("predicted", createArrayType(LongType, false), false, "confusion row: images of this class by predicted class_index"),
       field("evaluated_at", TimestampType, false, null),
+  });
+
+  /**
+   * {@code cvpipe.<dataset>.reinforced}: one row per (sample, stored augmentation), everything needed to replay
+   * the augmentation's pixels and the teacher ensemble's top-k answer for them. Boxes and lambdas are
+   * fractions on a 1/1024 grid, probabilities on a 1/8192 grid (exact, and compact in Parquet).
+   */
+  public static final StructType REINFORCED = new StructType(new StructField[] {
+      field("sample_id", LongType, false, "the sample in cvpipe.<dataset>.samples"),
+      field("split", StringType, false, "its split"),
+      field("augmentation", IntegerType, false, "index of this augmentation among the sample's N (0-based)"),
+      field("class_index", IntegerType, true, "the sample's label (for the plain-image share of training)"),
+      field("crop", createArrayType(IntegerType, false), false,
+          "RandomResizedCrop box in source pixels: [top, left, height, width]"),
+      field("flip", BooleanType, false, "mirrored after the crop"),
+      field("ops", createArrayType(StringType, false), false, "RandAugment ops in order, e.g. rotate-9, solarize+9"),
+      field("erase", createArrayType(FloatType, false), true,
+          "RandomErasing box as fractions of the output [top, left, height, width]; null for none"),
+      field("mix", StringType, true, "mixup or cutmix; null for none"),
+      field("mix_lambda", FloatType, true, "share of this sample in the mix"),
+      field("mix_box", createArrayType(FloatType, false), true, "CutMix: the partner's pasted box, as fractions"),
+      field("partner_id", LongType, true, "the mixing partner's sample_id (same split and shard)"),
+      field("partner_crop", createArrayType(IntegerType, false), true, "the partner's own crop box"),
+      field("partner_flip", BooleanType, true, "the partner's own flip"),
+      field("partner_ops", createArrayType(StringType, false), true, "the partner's own RandAugment ops"),
+      field("teacher_classes", createArrayType(IntegerType, false), false, "top-k class indices, most probable first"),
+      field("teacher_probs", createArrayType(FloatType, false), false,
+          "their probabilities under the teacher ensemble (mean softmax)"),
+      field("version", StringType, false, "the reinforcement settings' fingerprint (table property cvpipe.reinforce.version)"),
   });
 
   private static StructField field(String name, org.apache.spark.sql.types.DataType type, boolean nullable, String comment) {

@@ -22,6 +22,10 @@ public final class Tables {
   public static final String EVAL_METRICS = RUNS_NAMESPACE + ".eval_metrics";
   public static final String EVAL_CLASS_METRICS = RUNS_NAMESPACE + ".eval_class_metrics";
 
+  /** Table properties of a reinforced table ({@code cvpipe.reinforce.*}); the version training reads. */
+  public static final String REINFORCE_PROPERTY = "cvpipe.reinforce.";
+  public static final String REINFORCE_VERSION = REINFORCE_PROPERTY + "version";
+
   private Tables() {}
 
   /** Dataset names become Iceberg namespaces and directories: keep them plain. */
@@ -50,6 +54,10 @@ public final class Tables {
 
   public static String quarantine(String dataset) {
     return namespace(dataset) + ".quarantine";
+  }
+
+  public static String reinforced(String dataset) {
+    return namespace(dataset) + ".reinforced";
   }
 
   public static String annotations(String dataset) {

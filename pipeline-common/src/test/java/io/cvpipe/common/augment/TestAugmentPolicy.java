@@ -43,7 +43,7 @@ class TestAugmentPolicy {
       assertThat(m.lambda()).isBetween(0f, 1f);
       if (m.cutmix()) {
         cutmix++;
-        assertThat(m.lambda()).isCloseTo(1 - m.box().height() * m.box().width(), within(1e-5f));
+        assertThat(m.lambda()).isCloseTo(1 - m.box().height() * m.box().width(), within(0.51f / AugmentPolicy.GRID));
       } else {
         mixup++;
       }

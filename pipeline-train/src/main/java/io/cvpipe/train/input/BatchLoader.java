@@ -1,8 +1,11 @@
 package io.cvpipe.train.input;
 
+import io.cvpipe.common.augment.AugmentReplay;
+import io.cvpipe.common.augment.Augmentation;
 import io.cvpipe.common.augment.CropBox;
 import io.cvpipe.common.augment.Pixels;
 import io.cvpipe.common.augment.RandomResizedCrop;
+import io.cvpipe.common.reinforce.StoredAugmentation;
 import io.cvpipe.engine.ImageBatch;
 import io.cvpipe.train.sampler.BatchPlan;
 import java.awt.image.BufferedImage;
@@ -38,10 +41,25 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
   private final ExecutorService workers;
   private final ArrayDeque<Future<LoadedBatch>> ahead = new ArrayDeque<>();
   private final int prefetch;
+  private final Reinforcement reinforcement;
+  private final int classes;
 
   /** {@code crop}: the training view's RandomResizedCrop (unused by the validation view). */
   public BatchLoader(List<BatchPlan> plans, SampleStore samples, View view, RandomResizedCrop crop, int channels,
       float[] mean, float[] std, long seed, int epoch, int threads, int prefetch, Consumer<String> warnings) {
+    this(plans, samples, view, crop, channels, mean, std, seed, epoch, threads, prefetch, warnings, null, 0);
+  }
+
+  /**
+   * A training loader over a reinforced dataset: a sample shown a stored augmentation is replayed exactly (at the
+   * batch's crop size) and its target is the teachers' top-k spread over {@code classes}; the others get the
+   * training view and a one-hot target.
+   */
+  public BatchLoader(List<BatchPlan> plans, SampleStore samples, View view, RandomResizedCrop crop, int channels,
+      float[] mean, float[] std, long seed, int epoch, int threads, int prefetch, Consumer<String> warnings,
+      Reinforcement reinforcement, int classes) {
+    this.reinforcement = view == View.TRAIN ? reinforcement : null;
+    this.classes = classes;
     this.plans = plans.iterator();
     this.samples = samples;
     this.view = view;
@@ -97,18 +115,29 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
     float[] pixels = new float[plan.size() * per];
     int[] labels = new int[plan.size()];
     long[] ids = new long[plan.size()];
+    float[] targets = reinforcement == null ? null : new float[plan.size() * classes];
     int n = 0;
     for (int index : plan.indices()) {
       long id = samples.sampleId(index);
       try {
-        BufferedImage image = Pixels.decode(samples.image(index));
-        if (image == null) {
-          throw new IllegalArgumentException("no decoder for these bytes");
+        BufferedImage image = decode(index);
+        Random random = new Random(mix(seed, epoch, id));
+        StoredAugmentation stored = reinforcement == null ? null : reinforcement.pick(id, random);
+        if (stored != null) {
+          Augmentation a = stored.augmentation();
+          BufferedImage partner = a.mixing() == null ? null : partner(a.mixing().partnerId());
+          AugmentReplay.render(image, a, partner, h, w, channels, mean, std, pixels, n * per);
+          stored.teacher().expand(classes, targets, n * classes);
+        } else {
+          CropBox box = view == View.TRAIN
+              ? crop.draw(image.getHeight(), image.getWidth(), random)
+              : RandomResizedCrop.centre(image.getHeight(), image.getWidth(), Math.min(h, w));
+          Pixels.render(image, box, h, w, channels, mean, std, pixels, n * per);
+          if (targets != null) {
+            Arrays.fill(targets, n * classes, (n + 1) * classes, 0f);
+            targets[n * classes + samples.label(index)] = 1f;
+          }
         }
-        CropBox box = view == View.TRAIN
-            ? crop.draw(image.getHeight(), image.getWidth(), new Random(mix(seed, epoch, id)))
-            : RandomResizedCrop.centre(image.getHeight(), image.getWidth(), Math.min(h, w));
-        Pixels.render(image, box, h, w, channels, mean, std, pixels, n * per);
         labels[n] = samples.label(index);
         ids[n] = id;
         n++;
@@ -121,8 +150,26 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
       pixels = Arrays.copyOf(pixels, n * per);
       labels = Arrays.copyOf(labels, n);
       ids = Arrays.copyOf(ids, n);
+      targets = targets == null ? null : Arrays.copyOf(targets, n * classes);
     }
-    return new LoadedBatch(new ImageBatch(pixels, n, h, w, channels), labels, ids, skipped);
+    return new LoadedBatch(new ImageBatch(pixels, n, h, w, channels), labels, ids, targets, skipped);
+  }
+
+  private BufferedImage decode(int index) throws java.io.IOException {
+    BufferedImage image = Pixels.decode(samples.image(index));
+    if (image == null) {
+      throw new IllegalArgumentException("no decoder for these bytes");
+    }
+    return image;
+  }
+
+  private BufferedImage partner(long partnerId) throws java.io.IOException {
+    int index = samples.indexOf(partnerId);
+    if (index < 0) {
+      throw new IllegalArgumentException("its stored augmentation mixes with sample_id " + partnerId
+          + ", which is not in the training split");
+    }
+    return decode(index);
   }
 
   /** A per-(seed, epoch, sample) random stream (SplitMix64 finaliser over the three). */

@@ -10,4 +10,7 @@ public interface SampleStore {
   int label(int index);
 
   byte[] image(int index);
+
+  /** The position of {@code sampleId} (a mixing partner), or -1 when this store does not hold it. */
+  int indexOf(long sampleId);
 }

@@ -21,4 +21,39 @@ public final class Targets {
     }
     return t;
   }
+
+  /**
+   * Mean entropy of {@code count} target distributions: the engine's cross-entropy minus this is the mean
+   * KL(target || model), the loss of training from a reinforced dataset (their gradients are the same).
+   */
+  public static double entropy(float[] targets, int count, int classes) {
+    double sum = 0;
+    for (int i = 0; i < count * classes; i++) {
+      if (targets[i] > 0) {
+        sum -= targets[i] * Math.log(targets[i]);
+      }
+    }
+    return sum / Math.max(1, count);
+  }
+
+  /** KL(target || softmax(logits)) of one image, in nats: sum p (log p - log q). */
+  public static double kl(float[] target, int targetOffset, float[] logits, int logitOffset, int classes) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int c = 0; c < classes; c++) {
+      max = Math.max(max, logits[logitOffset + c]);
+    }
+    double z = 0;
+    for (int c = 0; c < classes; c++) {
+      z += Math.exp(logits[logitOffset + c] - max);
+    }
+    double logZ = max + Math.log(z);
+    double kl = 0;
+    for (int c = 0; c < classes; c++) {
+      double p = target[targetOffset + c];
+      if (p > 0) {
+        kl += p * (Math.log(p) - (logits[logitOffset + c] - logZ));
+      }
+    }
+    return kl;
+  }
 }

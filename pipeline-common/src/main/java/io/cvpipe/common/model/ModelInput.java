@@ -1,4 +1,4 @@
-package io.cvpipe.eval;
+package io.cvpipe.common.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,9 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What a model to evaluate expects and where it came from: read from the {@code model.json} that cvpipe
- * writes beside each export, or, for a SavedModel made elsewhere, from {@code eval.input-size} and
- * {@code eval.input-channels} with ImageNet's normalisation.
+ * What an exported model expects and where it came from (an evaluated model, a reinforce teacher): read
+ * from the {@code model.json} that cvpipe writes beside each export, or, for a SavedModel made elsewhere,
+ * from the stage's input-size and input-channels settings with ImageNet's normalisation.
  *
  * @param location the model directory (a string: records cross to executors, and paths do not serialise)
  * @param trainingRun the cvpipe training run that exported it (null for a foreign model)
@@ -26,34 +26,45 @@ public record ModelInput(String location, int height, int width, int channels, f
 
   public static final String DESCRIPTION = "model.json";
 
-  /** {@code eval.model} as a directory, or as a run name under {@code eval.models-dir} (its best export). */
-  static Path resolve(EvalSettings settings) {
-    Path given = Path.of(settings.model());
-    if (Files.isDirectory(given)) {
-      return requireSavedModel(given);
+  /**
+   * {@code given} as a SavedModel directory, or as a training run name under {@code modelsDir} (its best
+   * export); errors name {@code settingKey}.
+   */
+  public static Path resolve(String given, String modelsDir, String settingKey) {
+    Path dir = Path.of(given);
+    if (Files.isDirectory(dir)) {
+      return requireSavedModel(dir, settingKey);
     }
-    Path ofRun = Path.of(settings.modelsDir(), settings.model(), "best");
-    if (!settings.model().contains("/") && Files.isDirectory(ofRun)) {
-      return requireSavedModel(ofRun);
+    Path ofRun = Path.of(modelsDir, given, "best");
+    if (!given.contains("/") && Files.isDirectory(ofRun)) {
+      return requireSavedModel(ofRun, settingKey);
     }
-    throw Errors.setting("eval.model", "'" + settings.model() + "' is neither a model directory nor a training run "
+    throw Errors.setting(settingKey, "'" + given + "' is neither a model directory nor a training run "
         + "with an export in " + ofRun + ". Pass an exported SavedModel directory (e.g. models/RUN/best) or a run "
         + "name from cvpipe.runs.train_metrics");
   }
 
-  private static Path requireSavedModel(Path dir) {
+  /**
+   * {@code dir} as an exported SavedModel (absolute, normalised), or an error for {@code settingKey} saying
+   * what is missing.
+   */
+  public static Path requireSavedModel(Path dir, String settingKey) {
     if (!Files.isRegularFile(dir.resolve("saved_model.pb"))) {
-      throw Errors.setting("eval.model", dir + " has no saved_model.pb: it is not an exported TensorFlow SavedModel "
+      throw Errors.setting(settingKey, dir + " has no saved_model.pb: it is not an exported TensorFlow SavedModel "
           + "(cvpipe train writes them to <models-dir>/<run>/final, best and ema)");
     }
     return dir.toAbsolutePath().normalize();
   }
 
-  static ModelInput read(Path dir, EvalSettings settings) {
+  /**
+   * What {@code dir}'s model.json says, or for a model without one a square {@code fallbackSize} input of
+   * {@code fallbackChannels} with ImageNet's normalisation (one channel: mean 0.5, std 0.25).
+   */
+  public static ModelInput read(Path dir, int fallbackSize, int fallbackChannels) {
     Path file = dir.resolve(DESCRIPTION);
     if (!Files.isRegularFile(file)) {
-      int c = settings.inputChannels();
-      return new ModelInput(dir.toString(), settings.inputSize(), settings.inputSize(), c,
+      int c = fallbackChannels;
+      return new ModelInput(dir.toString(), fallbackSize, fallbackSize, c,
           c == 1 ? new float[] {0.5f} : Pixels.IMAGENET_MEAN, c == 1 ? new float[] {0.25f} : Pixels.IMAGENET_STD,
           null, null, List.of());
     }
@@ -68,8 +79,8 @@ public record ModelInput(String location, int height, int width, int channels, f
       float[] std = floats(norm.path("std"), channels, file);
       String architecture = json.hasNonNull("model")
           ? json.get("model").asText() + "x" + json.path("width").asText("1.0") : null;
-      return new ModelInput(dir.toString(), input.path("height").asInt(settings.inputSize()),
-          input.path("width").asInt(settings.inputSize()), channels, mean, std,
+      return new ModelInput(dir.toString(), input.path("height").asInt(fallbackSize),
+          input.path("width").asInt(fallbackSize), channels, mean, std,
           json.hasNonNull("run") ? json.get("run").asText() : null, architecture, List.copyOf(classes));
     } catch (IOException e) {
       throw Errors.input(file + " is not readable JSON: " + e.getMessage(), e);

@@ -1,0 +1,126 @@
+import io.cvpipe.common.augment.Pixels;
+import io.cvpipe.common.augment.RandomResizedCrop;
+import io.cvpipe.common.model.ModelInput;
+import io.cvpipe.common.settings.Settings;
+import io.cvpipe.common.settings.SparkSettings;
+import io.cvpipe.common.spark.SparkSessions;
+import io.cvpipe.common.table.Tables;
+import io.cvpipe.engine.Engines;
+import io.cvpipe.engine.ImageBatch;
+import io.cvpipe.engine.Predictor;
+import io.cvpipe.ingest.IngestJob;
+import io.cvpipe.ingest.IngestSettings;
+import io.cvpipe.reinforce.ReinforceJob;
+import io.cvpipe.reinforce.ReinforceSettings;
+import io.cvpipe.train.TrainJob;
+import io.cvpipe.train.TrainSettings;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.types.Types;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The Java half of ci/bench-reinforce (a benchmark, not a test): in one JVM, on Fashion-MNIST's 10,000 test
+ * images, (1) trains a small teacher for one epoch on the 60,000 training images (once; kept between runs),
+ * (2) reinforces the test split with it (N augmentations, top-k) and (3) runs the bare teacher on the same
+ * images, N passes at the same batch size, pixels made beforehand. Then the table's bytes per augmentation,
+ * by column. Prints "name value" lines.
+ *
+ * Usage: java -cp CLASSPATH ci/ReinforceBench.java WORKDIR FASHION_MNIST_DIR N K BATCH
+ */
+public class ReinforceBench {
+
+  public static void main(String[] args) throws Exception {
+    Path work = Path.of(args[0]).toAbsolutePath();
+    String source = args[1];
+    int n = Integer.parseInt(args[2]);
+    int k = Integer.parseInt(args[3]);
+    int batch = Integer.parseInt(args[4]);
+    SparkSession spark = SparkSessions.start(SparkSettings.from(Settings.load(null, List.of(
+        "warehouse=" + work.resolve("warehouse"), "spark.ui=false", "spark.conf.spark.ui.showConsoleProgress=false"))));
+    try {
+      new IngestJob(spark, IngestSettings.from(Settings.load(null, List.of("dataset=fmnist", "ingest.format=idx",
+          "ingest.source=" + source, "ingest.progress-interval=0s")))).run();
+      Path teacher = work.resolve("models/bench-teacher/best");
+      if (!Files.isRegularFile(teacher.resolve("saved_model.pb"))) {
+        new TrainJob(spark, TrainSettings.from(Settings.load(null, List.of("dataset=fmnist", "train.run=bench-teacher",
+            "train.model=resnet18", "train.width=0.125", "train.channels=1", "train.stem-stride=1",
+            "train.stem-pool=false", "train.epochs=1", "train.sampler.kind=ssc-fbs", "train.sampler.crop-size=28",
+            "train.sampler.batch-size=128", "train.augment.min-scale=0.5", "train.lr.max=0.2",
+            "train.lr.warmup-iterations=100", "train.device=cpu", "train.models-dir=" + work.resolve("models"),
+            "train.log-every=1000")))).run();
+      }
+      spark.sql("DROP TABLE IF EXISTS " + Tables.reinforced("fmnist") + " PURGE");
+      ReinforceJob.Result result = new ReinforceJob(spark, ReinforceSettings.from(Settings.load(null, List.of(
+          "dataset=fmnist", "reinforce.teachers=[" + teacher + "]", "reinforce.augmentations=" + n,
+          "reinforce.top-k=" + k, "reinforce.splits=[val]", "reinforce.batch-size=" + batch,
+          "reinforce.augment.min-scale=0.35", "reinforce.policy=rrc-ra-re")))).run();
+      System.err.println(result.summary());
+      System.out.printf(Locale.ROOT, "reinforce_ips %.2f%n", result.imagesPerSecond());
+      System.out.printf(Locale.ROOT, "bare_ips %.2f%n", bare(spark, teacher, n, batch));
+
+      Row files = spark.sql("SELECT sum(file_size_in_bytes), sum(record_count), count(*) FROM "
+          + Tables.reinforced("fmnist") + ".files").first();
+      System.out.printf(Locale.ROOT, "table_bytes %d%n", files.getLong(0));
+      System.out.printf(Locale.ROOT, "table_rows %d%n", files.getLong(1));
+      System.out.printf(Locale.ROOT, "table_files %d%n", files.getLong(2));
+      Table table = Tables.iceberg(spark, Tables.reinforced("fmnist"));
+      Map<String, Long> byColumn = new TreeMap<>();
+      for (Row r : spark.sql("SELECT key, sum(value) FROM (SELECT explode(column_sizes) FROM "
+          + Tables.reinforced("fmnist") + ".files) GROUP BY key").collectAsList()) {
+        byColumn.merge(top(table, r.getInt(0)), r.getLong(1), Long::sum);
+      }
+      byColumn.forEach((name, bytes) -> System.out.printf(Locale.ROOT, "column %s %d%n", name, bytes));
+    } finally {
+      spark.stop();
+    }
+    System.exit(0);
+  }
+
+  /** The top-level column a (possibly nested list element) field id belongs to. */
+  private static String top(Table table, int id) {
+    for (Types.NestedField f : table.schema().columns()) {
+      if (f.fieldId() == id || (f.type().isNestedType() && f.type().asNestedType().fields().stream()
+          .anyMatch(e -> e.fieldId() == id))) {
+        return f.name();
+      }
+    }
+    return "field-" + id;
+  }
+
+  /** The teacher alone: the same images, validation view rendered beforehand, N passes at the same batch size. */
+  private static double bare(SparkSession spark, Path teacher, int passes, int batch) throws Exception {
+    ModelInput in = ModelInput.read(teacher, 28, 1);
+    List<Row> rows = spark.sql("SELECT image FROM " + Tables.samples("fmnist") + " WHERE split = 'val'").collectAsList();
+    int per = in.height() * in.width() * in.channels();
+    float[] pixels = new float[rows.size() * per];
+    for (int i = 0; i < rows.size(); i++) {
+      BufferedImage image = Pixels.decode((byte[]) rows.get(i).get(0));
+      Pixels.render(image, RandomResizedCrop.centre(image.getHeight(), image.getWidth(), in.height()), in.height(),
+          in.width(), in.channels(), in.mean(), in.std(), pixels, i * per);
+    }
+    try (Predictor predictor = Engines.savedModel(teacher)) {
+      run(predictor, pixels, rows.size(), per, batch, in, 1); // warm-up
+      long start = System.nanoTime();
+      run(predictor, pixels, rows.size(), per, batch, in, passes);
+      return passes * (double) rows.size() / ((System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  private static void run(Predictor predictor, float[] pixels, int images, int per, int batch, ModelInput in, int passes) {
+    for (int p = 0; p < passes; p++) {
+      for (int i = 0; i < images; i += batch) {
+        int count = Math.min(batch, images - i);
+        float[] slice = java.util.Arrays.copyOfRange(pixels, i * per, (i + count) * per);
+        predictor.predict(new ImageBatch(slice, count, in.height(), in.width(), in.channels()));
+      }
+    }
+  }
+}

@@ -1,0 +1,240 @@
+package io.cvpipe.reinforce;
+
+import static org.apache.spark.sql.functions.col;
+
+import io.cvpipe.common.Errors;
+import io.cvpipe.common.model.ModelInput;
+import io.cvpipe.common.spark.Progress;
+import io.cvpipe.common.table.Schemas;
+import io.cvpipe.common.table.Tables;
+import io.cvpipe.engine.Engines;
+import io.cvpipe.engine.ImageBatch;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.util.LongAccumulator;
+
+/**
+ * {@code cvpipe reinforce}: the teacher ensemble's top-k answers for N stored augmentations of every sample
+ * of the chosen splits, into {@code cvpipe.<dataset>.reinforced}.
+ *
+ * <p>A reinforced table describes how it was made in its properties ({@code cvpipe.reinforce.*}: teachers,
+ * N, k, seed, policy) and in a fingerprint of all of them, the {@code version}, which every row carries. A run
+ * reinforces the samples that have no rows of its version yet, in commits of {@code commit-every} samples, so
+ * a run killed midway keeps what it committed and the next run does the rest, without duplicates. New
+ * samples since the last run are the only work of a re-run; changed teachers or settings make a new version:
+ * its rows are written beside the old ones (which training keeps reading), and when it is complete the old
+ * rows are deleted and the properties name the new version.
+ */
+public final class ReinforceJob {
+
+  public static final String PROPERTY = Tables.REINFORCE_PROPERTY;
+  public static final String VERSION = Tables.REINFORCE_VERSION;
+
+  private final SparkSession spark;
+  private final ReinforceSettings settings;
+
+  public ReinforceJob(SparkSession spark, ReinforceSettings settings) {
+    this.spark = spark;
+    this.settings = settings;
+  }
+
+  /** What a run did. {@code samples}: candidates in the splits; {@code reinforced}: samples given rows now. */
+  public record Result(String table, String version, long samples, long alreadyDone, long reinforced,
+      long undecodable, int commits, double seconds, double imagesPerSecond) {
+
+    public String summary() {
+      return String.format(Locale.ROOT, "reinforce: %s version %s: %,d samples, %,d already reinforced, %,d reinforced "
+          + "now%s in %d commits, %.1f s (%.1f augmented images/s)", table, version, samples, alreadyDone, reinforced,
+          undecodable == 0 ? "" : String.format(Locale.ROOT, ", %,d undecodable (not reinforced, listed above)", undecodable),
+          commits, seconds, imagesPerSecond);
+    }
+  }
+
+  public Result run() {
+    String samplesName = Tables.samples(settings.dataset());
+    if (!Tables.exists(spark, samplesName)) {
+      throw Errors.state(samplesName + " does not exist: ingest the dataset first (cvpipe ingest --set dataset="
+          + settings.dataset() + " ...)");
+    }
+    List<String> labels = spark.table(Tables.classes(settings.dataset())).orderBy("class_index").select("label")
+        .collectAsList().stream().map(r -> r.getString(0)).toList();
+    List<Teacher> teachers = teachers(labels);
+    String version = fingerprint(teachers);
+    String name = Tables.reinforced(settings.dataset());
+    Tables.createIfMissing(spark, name, Schemas.REINFORCED, "split", Map.of("format-version", "2",
+        "write.parquet.compression-codec", "zstd"));
+    Table table = Tables.iceberg(spark, name);
+    String current = table.properties().get(VERSION);
+    Snapshot snapshot = Tables.iceberg(spark, samplesName).currentSnapshot();
+    if (snapshot == null) {
+      throw Errors.state(samplesName + " has no rows yet: ingest the dataset first");
+    }
+    String splitList = settings.splits().stream().map(s -> "'" + s.replace("'", "''") + "'").collect(Collectors.joining(", "));
+    Dataset<Row> candidates = spark.sql("SELECT sample_id, split, class_index, image FROM " + samplesName
+        + " VERSION AS OF " + snapshot.snapshotId() + " WHERE split IN (" + splitList + ")");
+    Dataset<Row> finished = spark.table(name).where(col("version").equalTo(version)).select("sample_id").distinct();
+    List<Row> pending = candidates.select("sample_id", "split").join(finished, "sample_id", "left_anti")
+        .orderBy("split", "sample_id").collectAsList();
+    long total = candidates.count();
+    if (total == 0) {
+      throw Errors.setting("reinforce.splits", settings.splits() + " have no rows in " + samplesName + " (snapshot "
+          + snapshot.snapshotId() + ")");
+    }
+    System.err.printf(Locale.ROOT, "reinforce %s: version %s (%d teachers, N = %d, top-%d, %s, seed %d): %,d of %,d "
+        + "samples to do%n", name, version, teachers.size(), settings.augmentations(), settings.topK(),
+        settings.policyKind().code(), settings.seed(), pending.size(), total);
+    if (current != null && !current.equals(version) && !pending.isEmpty()) {
+      System.err.printf(Locale.ROOT, "reinforce %s: teachers or settings differ from version %s: writing version %s "
+          + "beside it; training reads %s until this one is complete%n", name, current, version, current);
+    }
+
+    String run = UUID.randomUUID().toString();
+    LongAccumulator done = spark.sparkContext().longAccumulator("reinforce samples");
+    LongAccumulator undecodable = spark.sparkContext().longAccumulator("reinforce undecodable");
+    ReinforcePartition task = new ReinforcePartition(teachers, labels.size(), settings, version, done, undecodable);
+    long start = System.nanoTime();
+    int commits = 0;
+    try (Progress progress = Progress.start("reinforce " + settings.dataset(), "samples", pending.size(), done::value,
+        Duration.ofSeconds(10))) {
+      for (int from = 0; from < pending.size(); from += settings.commitEvery()) {
+        List<Row> chunk = pending.subList(from, Math.min(pending.size(), from + settings.commitEvery()));
+        if (write(candidates, chunk, task, name, run, version, snapshot.snapshotId())) {
+          commits++;
+          System.err.printf(Locale.ROOT, "reinforce %s: commit %d: %,d of %,d samples reinforced%n", name, commits,
+              from + chunk.size(), pending.size());
+        }
+      }
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    long reinforced = pending.size() - undecodable.value();
+    finish(name, table, current, version, teachers, snapshot.snapshotId());
+    return new Result(name, version, total, total - pending.size(), reinforced, undecodable.value(), commits, seconds,
+        reinforced * settings.augmentations() / Math.max(1e-9, seconds));
+  }
+
+  /** One commit: the chunk's samples in shards of about shard-size, a Spark task per shard. */
+  private boolean write(Dataset<Row> candidates, List<Row> chunk, ReinforcePartition task, String name, String run,
+      String version, long samplesSnapshot) {
+    int shards = Math.max(1, (int) Math.ceil(chunk.size() / (double) settings.shardSize()));
+    Dataset<Row> ids = spark.createDataFrame(chunk, candidates.select("sample_id", "split").schema()).select("sample_id");
+    Dataset<Row> rows = candidates.join(functions.broadcast(ids), "sample_id")
+        .select(col("sample_id"), col("split"), col("class_index"), col("image"),
+            functions.concat_ws("/", col("split"),
+                functions.pmod(functions.xxhash64(col("sample_id"), functions.lit(settings.seed())), functions.lit(shards))
+                    .cast("string")).as("shard"))
+        .repartition(shards, col("shard"))
+        .sortWithinPartitions("shard", "sample_id");
+    Dataset<Row> out = spark.createDataFrame(rows.javaRDD().mapPartitions(task), Schemas.REINFORCED);
+    long before = Tables.iceberg(spark, name).currentSnapshot() == null ? -1
+        : Tables.iceberg(spark, name).currentSnapshot().snapshotId();
+    Tables.append(out, name, run, Map.of("snapshot-property." + VERSION, version,
+        "snapshot-property." + PROPERTY + "samples-snapshot", Long.toString(samplesSnapshot)));
+    Snapshot after = Tables.iceberg(spark, name).currentSnapshot();
+    return after != null && after.snapshotId() != before;
+  }
+
+  /**
+   * Once every sample has rows of this version: the rows of other versions go, and the table's properties
+   * describe this one (nothing is committed when both are so already).
+   */
+  private void finish(String name, Table table, String current, String version, List<Teacher> teachers, long snapshot) {
+    long stale = spark.table(name).where(col("version").notEqual(version)).limit(1).count();
+    if (stale > 0) {
+      spark.sql("DELETE FROM " + name + " WHERE version <> '" + version + "'");
+      System.err.printf(Locale.ROOT, "reinforce %s: deleted the rows of earlier versions%n", name);
+    }
+    if (version.equals(current)) {
+      return;
+    }
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put(VERSION, version);
+    p.put(PROPERTY + "teachers", teachers.stream().map(Teacher::id).collect(Collectors.joining(",")));
+    p.put(PROPERTY + "augmentations", Integer.toString(settings.augmentations()));
+    p.put(PROPERTY + "top-k", Integer.toString(settings.topK()));
+    p.put(PROPERTY + "seed", Long.toString(settings.seed()));
+    p.put(PROPERTY + "policy", settings.policyKind().code());
+    p.put(PROPERTY + "policy-details", settings.policy().toString());
+    p.put(PROPERTY + "splits", String.join(",", settings.splits()));
+    p.put(PROPERTY + "samples-snapshot", Long.toString(snapshot));
+    var update = table.updateProperties();
+    p.forEach(update::set);
+    update.commit();
+  }
+
+  /** Resolves and checks every teacher: a SavedModel whose output has one logit per class of the dataset. */
+  private List<Teacher> teachers(List<String> labels) {
+    List<Teacher> out = new ArrayList<>();
+    for (String given : settings.teachers()) {
+      Path dir = ModelInput.resolve(given, settings.modelsDir(), "reinforce.teachers");
+      ModelInput input = ModelInput.read(dir, settings.inputSize(), settings.inputChannels());
+      if (!input.classes().isEmpty() && !input.classes().equals(labels)) {
+        throw Errors.setting("reinforce.teachers", dir + " was trained on " + input.classes().size() + " classes but "
+            + Tables.classes(settings.dataset()) + " has " + labels.size() + ". A teacher must know the dataset's classes");
+      }
+      int width;
+      try {
+        width = Engines.shared(input.directory()).predict(new ImageBatch(
+            new float[input.height() * input.width() * input.channels()], 1, input.height(), input.width(),
+            input.channels())).length;
+      } catch (RuntimeException e) {
+        throw Errors.setting("reinforce.teachers", dir + " does not take " + input.height() + "x" + input.width() + "x"
+            + input.channels() + " float NHWC images as input 'images' (" + e.getMessage() + ")");
+      }
+      if (width != labels.size()) {
+        throw Errors.setting("reinforce.teachers", dir + " outputs " + width + " logits per image but "
+            + Tables.classes(settings.dataset()) + " has " + labels.size() + " classes");
+      }
+      out.add(new Teacher(input.trainingRun() != null ? input.trainingRun() : dir.toString(), input));
+    }
+    return out;
+  }
+
+  /**
+   * The version: a hash of what decides the rows' contents: each teacher's graph, variable index (TensorFlow
+   * keeps a checksum per tensor there) and description, and N, k, the seed and the policy.
+   */
+  private String fingerprint(List<Teacher> teachers) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      for (Teacher t : teachers) {
+        Path dir = t.input().directory();
+        for (Path file : List.of(dir.resolve("saved_model.pb"), dir.resolve("variables/variables.index"),
+            dir.resolve(ModelInput.DESCRIPTION))) {
+          if (Files.isRegularFile(file)) {
+            sha.update(Files.readAllBytes(file));
+          }
+        }
+        ModelInput in = t.input();
+        String view = in.height() + "x" + in.width() + "x" + in.channels() + "|" + java.util.Arrays.toString(in.mean())
+            + "|" + java.util.Arrays.toString(in.std());
+        sha.update(view.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+      String knobs = settings.augmentations() + "|" + settings.topK() + "|" + settings.seed() + "|" + settings.policy();
+      sha.update(knobs.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read a teacher's files to fingerprint it", e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
