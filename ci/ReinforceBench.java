@@ -65,7 +65,45 @@ public class ReinforceBench {
       System.err.println(result.summary());
       System.out.printf(Locale.ROOT, "reinforce_ips %.2f%n", result.imagesPerSecond());
       System.out.printf(Locale.ROOT, "bare_ips %.2f%n", bare(spark, teacher, n, batch));
+      sizes(spark);
 
+      Path wide = work.resolve("models/bench-wide/best");
+      if (!Files.isRegularFile(wide.resolve("saved_model.pb"))) {
+        untrained(wide, teacher, 0.5);
+      }
+      ReinforceJob.Result wideResult = new ReinforceJob(spark, ReinforceSettings.from(Settings.load(null, List.of(
+          "dataset=fmnist", "reinforce.teachers=[" + wide + "]", "reinforce.augmentations=" + WIDE_N,
+          "reinforce.top-k=" + k, "reinforce.splits=[val]", "reinforce.batch-size=" + batch,
+          "reinforce.augment.min-scale=0.35", "reinforce.policy=rrc-ra-re")))).run();
+      System.err.println(wideResult.summary());
+      System.out.printf(Locale.ROOT, "wide_reinforce_ips %.2f%n", wideResult.imagesPerSecond());
+      System.out.printf(Locale.ROOT, "wide_bare_ips %.2f%n", bare(spark, wide, WIDE_N, batch));
+    } finally {
+      spark.stop();
+    }
+    System.exit(0);
+  }
+
+  static final int WIDE_N = 3;
+
+  /**
+   * A ResNet-18 at {@code width} with random weights and the small teacher's description: it costs what a
+   * trained one costs, which is all the throughput comparison needs.
+   */
+  private static void untrained(Path dir, Path like, double width) throws Exception {
+    var description = new com.fasterxml.jackson.databind.ObjectMapper().readTree(like.resolve(ModelInput.DESCRIPTION).toFile());
+    int classes = description.get("classes").size();
+    try (var engine = Engines.tensorflow(new io.cvpipe.engine.ModelSpec("resnet18", width, classes, 1, 1, false, 1),
+        io.cvpipe.engine.OptimizerSpec.sgd(0), io.cvpipe.engine.Device.CPU)) {
+      engine.exportSavedModel(dir);
+    }
+    ((com.fasterxml.jackson.databind.node.ObjectNode) description).put("run", "bench-wide-untrained");
+    ((com.fasterxml.jackson.databind.node.ObjectNode) description).put("width", width);
+    new com.fasterxml.jackson.databind.ObjectMapper().writeValue(dir.resolve(ModelInput.DESCRIPTION).toFile(), description);
+  }
+
+  private static void sizes(SparkSession spark) {
+    {
       Row files = spark.sql("SELECT sum(file_size_in_bytes), sum(record_count), count(*) FROM "
           + Tables.reinforced("fmnist") + ".files").first();
       System.out.printf(Locale.ROOT, "table_bytes %d%n", files.getLong(0));
@@ -78,10 +116,7 @@ public class ReinforceBench {
         byColumn.merge(top(table, r.getInt(0)), r.getLong(1), Long::sum);
       }
       byColumn.forEach((name, bytes) -> System.out.printf(Locale.ROOT, "column %s %d%n", name, bytes));
-    } finally {
-      spark.stop();
     }
-    System.exit(0);
   }
 
   /** The top-level column a (possibly nested list element) field id belongs to. */
