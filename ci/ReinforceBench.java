@@ -58,11 +58,7 @@ public class ReinforceBench {
             "train.log-every=1000")))).run();
       }
       spark.sql("DROP TABLE IF EXISTS " + Tables.reinforced("fmnist") + " PURGE");
-      ReinforceJob.Result result = new ReinforceJob(spark, ReinforceSettings.from(Settings.load(null, List.of(
-          "dataset=fmnist", "reinforce.teachers=[" + teacher + "]", "reinforce.augmentations=" + n,
-          "reinforce.top-k=" + k, "reinforce.splits=[val]", "reinforce.batch-size=" + batch,
-          "reinforce.augment.min-scale=0.35", "reinforce.policy=rrc-ra-re")))).run();
-      System.err.println(result.summary());
+      ReinforceJob.Result result = reinforce(spark, teacher, n, k, batch);
       System.out.printf(Locale.ROOT, "reinforce_ips %.2f%n", result.imagesPerSecond());
       System.out.printf(Locale.ROOT, "bare_ips %.2f%n", bare(spark, teacher, n, batch));
       sizes(spark);
@@ -71,11 +67,7 @@ public class ReinforceBench {
       if (!Files.isRegularFile(wide.resolve("saved_model.pb"))) {
         untrained(wide, teacher, 0.5);
       }
-      ReinforceJob.Result wideResult = new ReinforceJob(spark, ReinforceSettings.from(Settings.load(null, List.of(
-          "dataset=fmnist", "reinforce.teachers=[" + wide + "]", "reinforce.augmentations=" + WIDE_N,
-          "reinforce.top-k=" + k, "reinforce.splits=[val]", "reinforce.batch-size=" + batch,
-          "reinforce.augment.min-scale=0.35", "reinforce.policy=rrc-ra-re")))).run();
-      System.err.println(wideResult.summary());
+      ReinforceJob.Result wideResult = reinforce(spark, wide, WIDE_N, k, batch);
       System.out.printf(Locale.ROOT, "wide_reinforce_ips %.2f%n", wideResult.imagesPerSecond());
       System.out.printf(Locale.ROOT, "wide_bare_ips %.2f%n", bare(spark, wide, WIDE_N, batch));
     } finally {
@@ -85,6 +77,16 @@ public class ReinforceBench {
   }
 
   static final int WIDE_N = 3;
+
+  /** Reinforces the test split with one teacher (a new version each time the teacher changes). */
+  private static ReinforceJob.Result reinforce(SparkSession spark, Path teacher, int n, int k, int batch) {
+    ReinforceJob.Result result = new ReinforceJob(spark, ReinforceSettings.from(Settings.load(null, List.of(
+        "dataset=fmnist", "reinforce.teachers=[" + teacher + "]", "reinforce.augmentations=" + n,
+        "reinforce.top-k=" + k, "reinforce.splits=[val]", "reinforce.batch-size=" + batch,
+        "reinforce.augment.min-scale=0.35", "reinforce.policy=rrc-ra-re")))).run();
+    System.err.println(result.summary());
+    return result;
+  }
 
   /**
    * A ResNet-18 at {@code width} with random weights and the small teacher's description: it costs what a

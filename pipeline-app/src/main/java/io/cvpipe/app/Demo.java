@@ -8,6 +8,8 @@ import io.cvpipe.eval.EvalSettings;
 import io.cvpipe.ingest.IngestJob;
 import io.cvpipe.ingest.IngestReport;
 import io.cvpipe.ingest.IngestSettings;
+import io.cvpipe.reinforce.ReinforceJob;
+import io.cvpipe.reinforce.ReinforceSettings;
 import io.cvpipe.train.EpochMetrics;
 import io.cvpipe.train.TrainJob;
 import io.cvpipe.train.TrainSettings;
@@ -21,7 +23,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * {@code cvpipe demo}: ingests Fashion-MNIST (real 28x28 product photos, from Debian's package) into its own
  * warehouse, prints the sample-statistics notebook, trains a small ResNet for a few epochs, evaluates it on the
- * 10,000 test images and writes the report. Without the package it does the same on a small generated dataset
+ * 10,000 test images and writes the report; then reinforces the training split with that model as the teacher
+ * and trains a small student on the labels and from the reinforced table, and compares the two. Without the package it does the same on a small generated dataset
  * of coloured shapes (with one of every bad kind of file), and says so. Re-running it shows that a second
  * ingest of the same source changes nothing, and continues an unfinished training run.
  */
@@ -34,12 +37,17 @@ final class Demo {
   private final Settings settings;
   private final Path notebook;
   private final Path fashionMnist;
+  private final Settings plainStudent;
+  private final Settings reinforcedStudent;
 
-  private Demo(Path dir, Settings settings, Path notebook, Path fashionMnist) {
+  private Demo(Path dir, Settings settings, Path notebook, Path fashionMnist, Settings plainStudent,
+      Settings reinforcedStudent) {
     this.dir = dir;
     this.settings = settings;
     this.notebook = notebook;
     this.fashionMnist = fashionMnist;
+    this.plainStudent = plainStudent;
+    this.reinforcedStudent = reinforcedStudent;
   }
 
   static Demo from(Settings settings) {
@@ -49,7 +57,11 @@ final class Demo {
     boolean real = Files.isRegularFile(fashion.resolve("train-images-idx3-ubyte.gz"))
         && Files.isRegularFile(fashion.resolve("t10k-images-idx3-ubyte.gz"));
     var config = settings.config();
-    var train = config.getConfig(real ? "demo.train" : "demo.generated.train").withFallback(config.getConfig("train"));
+    String section = real ? "demo" : "demo.generated";
+    var train = config.getConfig(section + ".train").withFallback(config.getConfig("train"));
+    var reinforce = config.getConfig(section + ".reinforce").withFallback(config.getConfig("reinforce"))
+        .withValue("teachers", ConfigValueFactory.fromIterable(List.of(train.getString("run"))))
+        .withValue("models-dir", ConfigValueFactory.fromAnyRef(dir.resolve("models").toString()));
     config = config.withValue("train", train.root())
         .withValue("train.models-dir", ConfigValueFactory.fromAnyRef(dir.resolve("models").toString()))
         .withValue("eval.models-dir", ConfigValueFactory.fromAnyRef(dir.resolve("models").toString()))
@@ -58,12 +70,23 @@ final class Demo {
         .withValue("dataset", ConfigValueFactory.fromAnyRef(real ? REAL_DATASET : GENERATED_DATASET))
         .withValue("ingest.source", ConfigValueFactory.fromAnyRef((real ? fashion : dir.resolve("source")).toString()))
         .withValue("ingest.format", ConfigValueFactory.fromAnyRef(real ? "idx" : "imagenet-folder"))
-        .withValue("warehouse", ConfigValueFactory.fromAnyRef(dir.resolve("warehouse").toString()));
+        .withValue("warehouse", ConfigValueFactory.fromAnyRef(dir.resolve("warehouse").toString()))
+        .withValue("reinforce", reinforce.root());
     Settings demo = Settings.of(config);
-    IngestSettings.from(demo); // fail on a bad ingest.*, train.* or eval.* key before Spark starts
+    var student = config.getConfig(section + ".student").withFallback(config.getConfig("train"));
+    String studentRun = student.getString("run");
+    Settings plain = Settings.of(config.withValue("train", student.withValue("run",
+        ConfigValueFactory.fromAnyRef(studentRun + "-plain")).root()));
+    Settings reinforced = Settings.of(config.withValue("train", student.withValue("run",
+        ConfigValueFactory.fromAnyRef(studentRun + "-reinforced")).withValue("data",
+        ConfigValueFactory.fromAnyRef("reinforced")).root()));
+    IngestSettings.from(demo); // fail on a bad ingest.*, train.*, reinforce.* or eval.* key before Spark starts
     TrainSettings.from(demo);
+    ReinforceSettings.from(demo);
+    TrainSettings.from(plain);
+    TrainSettings.from(reinforced);
     EvalSettings.from(demo);
-    return new Demo(dir, demo, notebook, real ? fashion : null);
+    return new Demo(dir, demo, notebook, real ? fashion : null, plain, reinforced);
   }
 
   /** The demo's own settings: its dataset, source and warehouse under demo.dir. */
@@ -109,11 +132,42 @@ final class Demo {
     EvalJob.Result eval = new EvalJob(spark, EvalSettings.from(settings)).run();
     out.println(eval.summary());
     out.println();
+
+    ReinforceSettings reinforce = ReinforceSettings.from(settings);
+    out.printf(Locale.ROOT, "demo: reinforcing the training split with %s as the teacher (%d stored augmentations "
+        + "per image, top-%d; a re-run does only new images)%n", train.run(), reinforce.augmentations(), reinforce.topK());
+    out.println(new ReinforceJob(spark, reinforce).run().summary());
+    List<EvalJob.Result> students = new java.util.ArrayList<>();
+    for (Settings student : List.of(plainStudent, reinforcedStudent)) {
+      TrainSettings s = TrainSettings.from(student);
+      out.printf(Locale.ROOT, "demo: training the student %s (%s x%s, %d epochs) %s%n", s.run(), s.model(), s.width(),
+          s.epochs(), s.reinforced() ? "from the reinforced table (KL to the teacher)" : "on the labels");
+      new TrainJob(spark, s).run();
+      EvalJob.Result result = new EvalJob(spark, EvalSettings.from(withEvalModel(student, s.run()))).run();
+      out.println(result.summary());
+      students.add(result);
+    }
+    Path comparison = new EvalJob(spark, EvalSettings.from(withCompare(settings, students.get(0).run(),
+        students.get(1).run()))).compare();
+    out.printf(Locale.ROOT, "demo: students plain vs reinforced: top-1 %.4f vs %.4f, NLL %.4f vs %.4f, ECE %.4f vs %.4f%n",
+        students.get(0).metrics().top1(), students.get(1).metrics().top1(), students.get(0).metrics().nll(),
+        students.get(1).metrics().nll(), students.get(0).metrics().ece(), students.get(1).metrics().ece());
+    out.println("demo: their comparison: " + comparison.resolve("index.html"));
+    out.println();
     out.println("demo: tables are in " + dir.resolve("warehouse") + "; query them with");
     out.println("  bin/cvpipe sql --set warehouse=" + dir.resolve("warehouse") + " -e \"SELECT * FROM cvpipe.runs.eval_metrics\"");
     out.println();
     out.println("demo: the report: " + eval.report().resolve("index.html"));
     return 0;
+  }
+
+  private static Settings withEvalModel(Settings s, String run) {
+    return Settings.of(s.config().withValue("eval.model", ConfigValueFactory.fromAnyRef(run))
+        .withValue("eval.run", ConfigValueFactory.fromAnyRef(run)));
+  }
+
+  private static Settings withCompare(Settings s, String a, String b) {
+    return Settings.of(s.config().withValue("eval.compare", ConfigValueFactory.fromAnyRef(a + "," + b)));
   }
 
   /** The cvpipe checkout (bin/cvpipe sets cvpipe.home), against which relative demo paths resolve. */

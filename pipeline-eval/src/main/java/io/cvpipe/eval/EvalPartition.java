@@ -3,6 +3,7 @@ package io.cvpipe.eval;
 import io.cvpipe.common.Errors;
 import io.cvpipe.common.augment.CropBox;
 import io.cvpipe.common.augment.Pixels;
+import io.cvpipe.common.metrics.Softmax;
 import io.cvpipe.common.model.ModelInput;
 import io.cvpipe.common.augment.RandomResizedCrop;
 import io.cvpipe.engine.Engines;
@@ -109,14 +110,7 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
 
   private Misclassified misclassified(float[] logits, int i, long id, int label, byte[] bytes) {
     int offset = i * classes;
-    double max = Double.NEGATIVE_INFINITY;
-    for (int c = 0; c < classes; c++) {
-      max = Math.max(max, logits[offset + c]);
-    }
-    double sum = 0;
-    for (int c = 0; c < classes; c++) {
-      sum += Math.exp(logits[offset + c] - max);
-    }
+    double logSum = Softmax.logSumExp(logits, offset, classes);
     int k = Math.min(3, classes);
     int[] top = new int[k];
     float[] probs = new float[k];
@@ -130,7 +124,7 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
       }
       taken.add(best);
       top[j] = best;
-      probs[j] = (float) (Math.exp(logits[offset + best] - max) / sum);
+      probs[j] = (float) Math.exp(logits[offset + best] - logSum);
     }
     return new Misclassified(id, label, top, probs, thumbnail(bytes));
   }

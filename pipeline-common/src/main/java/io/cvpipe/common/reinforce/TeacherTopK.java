@@ -1,5 +1,6 @@
 package io.cvpipe.common.reinforce;
 
+import io.cvpipe.common.metrics.Softmax;
 import java.util.Arrays;
 
 /**
@@ -65,16 +66,9 @@ public record TeacherTopK(int[] classes, float[] probabilities) {
 
   /** Softmax of {@code logits[offset .. offset + count)}, added with weight {@code weight} into {@code out}. */
   public static void addSoftmax(float[] logits, int offset, int count, float weight, float[] out, int outOffset) {
-    double max = Double.NEGATIVE_INFINITY;
+    double logSum = Softmax.logSumExp(logits, offset, count);
     for (int c = 0; c < count; c++) {
-      max = Math.max(max, logits[offset + c]);
-    }
-    double sum = 0;
-    for (int c = 0; c < count; c++) {
-      sum += Math.exp(logits[offset + c] - max);
-    }
-    for (int c = 0; c < count; c++) {
-      out[outOffset + c] += (float) (weight * Math.exp(logits[offset + c] - max) / sum);
+      out[outOffset + c] += (float) (weight * Math.exp(logits[offset + c] - logSum));
     }
   }
 }

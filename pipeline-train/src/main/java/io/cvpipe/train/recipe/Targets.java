@@ -1,5 +1,7 @@
 package io.cvpipe.train.recipe;
 
+import io.cvpipe.common.metrics.Softmax;
+
 /** Target distributions fed to the engine's cross-entropy. */
 public final class Targets {
 
@@ -38,15 +40,7 @@ public final class Targets {
 
   /** KL(target || softmax(logits)) of one image, in nats: sum p (log p - log q). */
   public static double kl(float[] target, int targetOffset, float[] logits, int logitOffset, int classes) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (int c = 0; c < classes; c++) {
-      max = Math.max(max, logits[logitOffset + c]);
-    }
-    double z = 0;
-    for (int c = 0; c < classes; c++) {
-      z += Math.exp(logits[logitOffset + c] - max);
-    }
-    double logZ = max + Math.log(z);
+    double logZ = Softmax.logSumExp(logits, logitOffset, classes);
     double kl = 0;
     for (int c = 0; c < classes; c++) {
       double p = target[targetOffset + c];
