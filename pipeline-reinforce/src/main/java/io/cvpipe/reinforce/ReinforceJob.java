@@ -3,6 +3,7 @@ package io.cvpipe.reinforce;
 import static org.apache.spark.sql.functions.col;
 
 import io.cvpipe.common.Errors;
+import io.cvpipe.common.augment.AugmentReplay;
 import io.cvpipe.common.model.ModelInput;
 import io.cvpipe.common.spark.Progress;
 import io.cvpipe.common.table.Schemas;
@@ -153,31 +154,32 @@ public final class ReinforceJob {
   }
 
   /**
-   * Once every sample has rows of this version: the rows of other versions go, and the table's properties
-   * describe this one (nothing is committed when both are so already).
+   * Once every sample has rows of this version: the table's properties describe it (so training reads it from
+   * now on), then the rows of other versions go. Nothing is committed when both are so already; a run killed
+   * between the two leaves old rows that the next run deletes.
    */
   private void finish(String name, Table table, String current, String version, List<Teacher> teachers, long snapshot) {
+    if (!version.equals(current)) {
+      Map<String, String> p = new LinkedHashMap<>();
+      p.put(VERSION, version);
+      p.put(PROPERTY + "teachers", teachers.stream().map(Teacher::id).collect(Collectors.joining(",")));
+      p.put(PROPERTY + "augmentations", Integer.toString(settings.augmentations()));
+      p.put(PROPERTY + "top-k", Integer.toString(settings.topK()));
+      p.put(PROPERTY + "seed", Long.toString(settings.seed()));
+      p.put(PROPERTY + "policy", settings.policyKind().code());
+      p.put(PROPERTY + "policy-details", settings.policy().toString());
+      p.put(PROPERTY + "splits", String.join(",", settings.splits()));
+      p.put(PROPERTY + "samples-snapshot", Long.toString(snapshot));
+      table.refresh();
+      var update = table.updateProperties();
+      p.forEach(update::set);
+      update.commit();
+    }
     long stale = spark.table(name).where(col("version").notEqual(version)).limit(1).count();
     if (stale > 0) {
       spark.sql("DELETE FROM " + name + " WHERE version <> '" + version + "'");
       System.err.printf(Locale.ROOT, "reinforce %s: deleted the rows of earlier versions%n", name);
     }
-    if (version.equals(current)) {
-      return;
-    }
-    Map<String, String> p = new LinkedHashMap<>();
-    p.put(VERSION, version);
-    p.put(PROPERTY + "teachers", teachers.stream().map(Teacher::id).collect(Collectors.joining(",")));
-    p.put(PROPERTY + "augmentations", Integer.toString(settings.augmentations()));
-    p.put(PROPERTY + "top-k", Integer.toString(settings.topK()));
-    p.put(PROPERTY + "seed", Long.toString(settings.seed()));
-    p.put(PROPERTY + "policy", settings.policyKind().code());
-    p.put(PROPERTY + "policy-details", settings.policy().toString());
-    p.put(PROPERTY + "splits", String.join(",", settings.splits()));
-    p.put(PROPERTY + "samples-snapshot", Long.toString(snapshot));
-    var update = table.updateProperties();
-    p.forEach(update::set);
-    update.commit();
   }
 
   /** Resolves and checks every teacher: a SavedModel whose output has one logit per class of the dataset. */
@@ -210,7 +212,8 @@ public final class ReinforceJob {
 
   /**
    * The version: a hash of what decides the rows' contents: each teacher's graph, variable index (TensorFlow
-   * keeps a checksum per tensor there) and description, and N, k, the seed and the policy.
+   * keeps a checksum per tensor there) and description, N, k, the seed, the policy, and the version of the
+   * replay code (pixels made by other code would not match the stored answers).
    */
   private String fingerprint(List<Teacher> teachers) {
     try {
@@ -228,7 +231,8 @@ public final class ReinforceJob {
             + "|" + java.util.Arrays.toString(in.std());
         sha.update(view.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       }
-      String knobs = settings.augmentations() + "|" + settings.topK() + "|" + settings.seed() + "|" + settings.policy();
+      String knobs = settings.augmentations() + "|" + settings.topK() + "|" + settings.seed() + "|" + settings.policy()
+          + "|replay " + AugmentReplay.VERSION;
       sha.update(knobs.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
     } catch (IOException e) {

@@ -11,6 +11,13 @@ import java.awt.image.BufferedImage;
  */
 public final class AugmentReplay {
 
+  /**
+   * Bump when a change to this class, {@link RandAugment} or {@link Pixels} changes the pixels a stored
+   * augmentation replays to: reinforced tables fingerprint it, so their next run makes a new version instead of
+   * pairing old teacher answers with new pixels.
+   */
+  public static final int VERSION = 1;
+
   private AugmentReplay() {}
 
   /**
