@@ -152,12 +152,12 @@ final class Demo {
     out.printf(Locale.ROOT, "demo: students plain vs reinforced: top-1 %.4f vs %.4f, NLL %.4f vs %.4f, ECE %.4f vs %.4f%n",
         students.get(0).metrics().top1(), students.get(1).metrics().top1(), students.get(0).metrics().nll(),
         students.get(1).metrics().nll(), students.get(0).metrics().ece(), students.get(1).metrics().ece());
-    out.println("demo: their comparison: " + comparison.resolve("index.html"));
     out.println();
     out.println("demo: tables are in " + dir.resolve("warehouse") + "; query them with");
     out.println("  bin/cvpipe sql --set warehouse=" + dir.resolve("warehouse") + " -e \"SELECT * FROM cvpipe.runs.eval_metrics\"");
     out.println();
-    out.println("demo: the report: " + eval.report().resolve("index.html"));
+    out.println("demo: the model's report: " + eval.report().resolve("index.html"));
+    out.println("demo: the students compared, plain vs reinforced: " + comparison.resolve("index.html"));
     return 0;
   }
 
