@@ -30,4 +30,19 @@ public final class Engines {
   public static synchronized Predictor shared(Path directory) {
     return SHARED.computeIfAbsent(directory, Engines::savedModel);
   }
+
+  /**
+   * Logits per image of the shared SavedModel at {@code directory}, from one all-zero {@code height x width x
+   * channels} image: how stages check a model fits their dataset before any Spark work. An input the model
+   * cannot take is an {@link IllegalArgumentException} saying which.
+   */
+  public static int logitsPerImage(Path directory, int height, int width, int channels) {
+    try {
+      return shared(directory).predict(new ImageBatch(new float[height * width * channels], 1, height, width, channels))
+          .length;
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(directory + " does not take " + height + "x" + width + "x" + channels
+          + " float NHWC images as input 'images' (" + e.getMessage() + ")", e);
+    }
+  }
 }

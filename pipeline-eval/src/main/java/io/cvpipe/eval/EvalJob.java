@@ -6,8 +6,6 @@ import io.cvpipe.engine.Engines;
 import io.cvpipe.common.spark.Progress;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
-import io.cvpipe.engine.ImageBatch;
-import io.cvpipe.engine.Predictor;
 import io.cvpipe.common.metrics.ClassificationMetrics;
 import io.cvpipe.eval.report.EvalReport;
 import java.io.IOException;
@@ -130,14 +128,11 @@ public final class EvalJob {
           + " classes " + abbreviate(model.classes()) + " but " + Tables.classes(settings.dataset()) + " has "
           + labels.size() + " " + abbreviate(labels) + ". Evaluate it on the dataset it was trained on");
     }
-    Predictor predictor = Engines.shared(model.directory());
-    float[] zeros = new float[model.height() * model.width() * model.channels()];
     int width;
     try {
-      width = predictor.predict(new ImageBatch(zeros, 1, model.height(), model.width(), model.channels())).length;
-    } catch (RuntimeException e) {
-      throw Errors.setting("eval.model", model.directory() + " does not take " + model.height() + "x" + model.width()
-          + "x" + model.channels() + " float NHWC images as input 'images' (" + e.getMessage() + ")");
+      width = Engines.logitsPerImage(model.directory(), model.height(), model.width(), model.channels());
+    } catch (IllegalArgumentException e) {
+      throw Errors.setting("eval.model", e.getMessage());
     }
     if (width != labels.size()) {
       throw Errors.setting("eval.model", model.directory() + " outputs " + width + " logits per image but "

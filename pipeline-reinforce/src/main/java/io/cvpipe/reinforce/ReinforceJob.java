@@ -9,7 +9,6 @@ import io.cvpipe.common.spark.Progress;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
 import io.cvpipe.engine.Engines;
-import io.cvpipe.engine.ImageBatch;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -42,8 +41,8 @@ import org.apache.spark.util.LongAccumulator;
  * reinforces the samples that have no rows of its version yet, in commits of {@code commit-every} samples, so
  * a run killed midway keeps what it committed and the next run does the rest, without duplicates. New
  * samples since the last run are the only work of a re-run; changed teachers or settings make a new version:
- * its rows are written beside the old ones (which training keeps reading), and when it is complete the old
- * rows are deleted and the properties name the new version.
+ * its rows are written beside the old ones (which training keeps reading), and when it is complete the
+ * properties name the new version, then the old rows are deleted.
  */
 public final class ReinforceJob {
 
@@ -145,8 +144,8 @@ public final class ReinforceJob {
         .repartition(shards, col("shard"))
         .sortWithinPartitions("shard", "sample_id");
     Dataset<Row> out = spark.createDataFrame(rows.javaRDD().mapPartitions(task), Schemas.REINFORCED);
-    long before = Tables.iceberg(spark, name).currentSnapshot() == null ? -1
-        : Tables.iceberg(spark, name).currentSnapshot().snapshotId();
+    Snapshot last = Tables.iceberg(spark, name).currentSnapshot();
+    long before = last == null ? -1 : last.snapshotId();
     Tables.append(out, name, run, Map.of("snapshot-property." + VERSION, version,
         "snapshot-property." + PROPERTY + "samples-snapshot", Long.toString(samplesSnapshot)));
     Snapshot after = Tables.iceberg(spark, name).currentSnapshot();
@@ -194,12 +193,9 @@ public final class ReinforceJob {
       }
       int width;
       try {
-        width = Engines.shared(input.directory()).predict(new ImageBatch(
-            new float[input.height() * input.width() * input.channels()], 1, input.height(), input.width(),
-            input.channels())).length;
-      } catch (RuntimeException e) {
-        throw Errors.setting("reinforce.teachers", dir + " does not take " + input.height() + "x" + input.width() + "x"
-            + input.channels() + " float NHWC images as input 'images' (" + e.getMessage() + ")");
+        width = Engines.logitsPerImage(input.directory(), input.height(), input.width(), input.channels());
+      } catch (IllegalArgumentException e) {
+        throw Errors.setting("reinforce.teachers", e.getMessage());
       }
       if (width != labels.size()) {
         throw Errors.setting("reinforce.teachers", dir + " outputs " + width + " logits per image but "
