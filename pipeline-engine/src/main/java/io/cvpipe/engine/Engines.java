@@ -17,6 +17,11 @@ public final class Engines {
     return TensorFlowEngine.create(model, optimizer, device);
   }
 
+  /** An engine that trains in {@code precision} (see {@link Precision}). */
+  public static Engine tensorflow(ModelSpec model, OptimizerSpec optimizer, Device device, Precision precision) {
+    return TensorFlowEngine.create(model, optimizer, device, precision);
+  }
+
   /** Loads an exported SavedModel for inference. */
   public static Predictor savedModel(Path directory) {
     return SavedModelPredictor.load(directory);

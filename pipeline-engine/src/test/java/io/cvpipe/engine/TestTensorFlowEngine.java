@@ -259,6 +259,68 @@ class TestTensorFlowEngine {
   }
 
   @Test
+  void bfloat16TrainsTheSameNetworkWithinItsRoundingAndSavesFloat32Weights(@TempDir Path tmp) throws Exception {
+    ModelSpec spec = new ModelSpec("resnet18", 0.25, 3, 1, 1, false, 5);
+    ImageBatch batch = random(16, 16, 1, 21);
+    float[] target = oneHot(new int[] {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0}, 3);
+    float[] exact;
+    try (Engine engine = Engines.tensorflow(spec, OptimizerSpec.sgd(1e-4), Device.CPU)) {
+      exact = engine.predict(batch);
+    }
+
+    float[] mixed;
+    float[] trained;
+    float first;
+    float last = 0;
+    try (Engine engine = Engines.tensorflow(spec, OptimizerSpec.sgd(1e-4), Device.CPU, Precision.BFLOAT16)) {
+      mixed = engine.predict(batch);
+      first = engine.loss(batch, target);
+      for (int i = 0; i < 30; i++) {
+        last = engine.trainStep(batch, target, 0.05f);
+      }
+      trained = engine.predict(batch);
+      engine.saveCheckpoint(tmp.resolve("ckpt"));
+    }
+
+    // same seeded weights, so the same logits up to bfloat16's 8-bit mantissa through 17 layers
+    double scale = 0;
+    double worst = 0;
+    for (int i = 0; i < exact.length; i++) {
+      scale = Math.max(scale, Math.abs(exact[i]));
+      worst = Math.max(worst, Math.abs(exact[i] - mixed[i]));
+    }
+    assertThat(worst).isLessThan(0.1 * scale);
+    if (bfloat16Hardware()) { // where oneDNN has bfloat16 kernels the rewrite really runs: the logits move
+      assertThat(worst).isGreaterThan(1e-6 * scale);
+    }
+    assertThat(last).isLessThan(0.5f * first);
+    try (Engine restored = Engines.tensorflow(spec, OptimizerSpec.sgd(1e-4), Device.CPU)) {
+      restored.restoreCheckpoint(tmp.resolve("ckpt"));
+      float[] again = restored.predict(batch);
+      for (int i = 0; i < again.length; i++) {
+        assertThat(argmax(again, i / 3 * 3)).isEqualTo(argmax(trained, i / 3 * 3));
+      }
+    }
+    assertThatThrownBy(() -> Engines.tensorflow(spec, OptimizerSpec.sgd(1e-4), Device.GPU, Precision.BFLOAT16))
+        .hasMessageContaining("bfloat16 is oneDNN's CPU rewrite and does not run on train.device = gpu");
+  }
+
+  private static boolean bfloat16Hardware() throws java.io.IOException {
+    String flags = java.nio.file.Files.readString(Path.of("/proc/cpuinfo"));
+    return flags.contains(" avx512_bf16") || flags.contains(" amx_bf16");
+  }
+
+  private static int argmax(float[] logits, int offset) {
+    int best = 0;
+    for (int c = 1; c < 3; c++) {
+      if (logits[offset + c] > logits[offset + best]) {
+        best = c;
+      }
+    }
+    return best;
+  }
+
+  @Test
   void unknownModelNamesTheAllowedOnes() {
     assertThatThrownBy(() -> new ModelSpec("resnet19", 1, 10, 3, 2, true, 0))
         .hasMessageContaining("train.model: unknown value 'resnet19'. Expected one of: resnet18, resnet50, resnet101, mobilenetv1, mobilenetv2");

@@ -40,6 +40,7 @@ final class ModelExport {
     description.put("classes", labels);
     description.put("model", settings.model());
     description.put("width", settings.width());
+    description.put("trained-precision", settings.precision().code());
     description.put("run", settings.run());
     description.put("dataset", settings.dataset());
     description.put("epoch", epoch.epoch());

@@ -58,10 +58,11 @@ final class TrainLoop {
     Path runDir = Path.of(settings.modelsDir(), settings.run());
     List<EpochMetrics> metrics = new ArrayList<>(settings.resume() ? Checkpoints.completed(runDir) : List.of());
     long iteration = 0;
-    try (Engine engine = Engines.tensorflow(settings.modelSpec(classes), settings.optimizer(), settings.device())) {
-      log.printf(Locale.ROOT, "train %s: %s x%s, %,d parameters, %,d training and %,d validation samples, %s scales %s%n",
-          settings.run(), settings.model(), settings.width(), engine.parameterCount(), train.size(), val.size(),
-          settings.sampler().kind().code(), sampler.scales());
+    try (Engine engine = Engines.tensorflow(settings.modelSpec(classes), settings.optimizer(), settings.device(),
+        settings.precision())) {
+      log.printf(Locale.ROOT, "train %s: %s x%s, %,d parameters, %s, %,d training and %,d validation samples, %s scales %s%n",
+          settings.run(), settings.model(), settings.width(), engine.parameterCount(), settings.precision().code(), train.size(),
+          val.size(), settings.sampler().kind().code(), sampler.scales());
       int first = metrics.size();
       if (first > 0) {
         // weights, batch-norm statistics and momentum come from the checkpoint; the sampler, augmentation and

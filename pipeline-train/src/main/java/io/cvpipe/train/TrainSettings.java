@@ -7,6 +7,7 @@ import io.cvpipe.common.table.Tables;
 import io.cvpipe.engine.Device;
 import io.cvpipe.engine.ModelSpec;
 import io.cvpipe.engine.OptimizerSpec;
+import io.cvpipe.engine.Precision;
 import io.cvpipe.train.recipe.LearningRateSchedule;
 import io.cvpipe.train.sampler.SamplerKind;
 import io.cvpipe.train.sampler.SamplerSpec;
@@ -32,6 +33,7 @@ public record TrainSettings(
     double labelSmoothing,
     double cropMinScale,
     Device device,
+    Precision precision,
     long seed,
     String modelsDir,
     int loaderThreads,
@@ -89,7 +91,8 @@ public record TrainSettings(
             s.longAtLeast("train.lr.warmup-iterations", 0), epochs),
         smoothing,
         cropMinScale(s),
-        s.choice("train.device", Device.class, Device::code),
+        device(s),
+        precision(s),
         s.longAtLeast("train.seed", Long.MIN_VALUE),
         s.string("train.models-dir", "models"),
         s.intIn("train.loader-threads", 0, 1024),
@@ -98,6 +101,19 @@ public record TrainSettings(
         s.bytes("train.max-task-bytes"),
         s.bool("train.resume"),
         s.intIn("train.keep-best", 1, 1_000_000));
+  }
+
+  private static Device device(Settings s) {
+    return s.choice("train.device", Device.class, Device::code);
+  }
+
+  private static Precision precision(Settings s) {
+    Precision precision = s.choice("train.precision", Precision.class, Precision::code);
+    if (precision == Precision.BFLOAT16 && device(s) == Device.GPU) {
+      throw Errors.setting("train.precision", "bfloat16 is oneDNN's CPU rewrite and does not run with train.device = gpu; "
+          + "use float32 on GPUs");
+    }
+    return precision;
   }
 
   private static double cropMinScale(Settings s) {

@@ -96,6 +96,10 @@ class TestTrainJob {
         .hasMessageContaining("train.sampler.kind: unknown value 'vbs'. Expected one of: ssc-fbs, msc-fbs, msc-vbs");
     assertThatThrownBy(() -> settings("train.channels=2")).hasMessageContaining("train.channels: 2 is not supported");
     assertThatThrownBy(() -> settings("train.ema-momentum=1")).hasMessageContaining("train.ema-momentum: 1.0 must be below 1");
+    assertThatThrownBy(() -> settings("train.precision=float16"))
+        .hasMessageContaining("train.precision: unknown value 'float16'. Expected one of: float32, bfloat16");
+    assertThatThrownBy(() -> settings("train.precision=bfloat16", "train.device=gpu"))
+        .hasMessageContaining("train.precision: bfloat16 is oneDNN's CPU rewrite and does not run with train.device = gpu");
     assertThatThrownBy(() -> settings("train.optimizer.gradient-clip=-1"))
         .hasMessageContaining("train.optimizer.gradient-clip: -1.0 must be 0 or more");
     assertThatThrownBy(() -> new TrainJob(spark, settings("train.split=training")).run())

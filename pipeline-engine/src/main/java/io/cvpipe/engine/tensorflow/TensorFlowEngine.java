@@ -5,6 +5,7 @@ import io.cvpipe.engine.Engine;
 import io.cvpipe.engine.ImageBatch;
 import io.cvpipe.engine.ModelSpec;
 import io.cvpipe.engine.OptimizerSpec;
+import io.cvpipe.engine.Precision;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -28,6 +29,7 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.train.ApplyMomentum;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.RewriterConfig;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -56,7 +58,11 @@ public final class TensorFlowEngine implements Engine {
   private List<Placeholder<TFloat32>> weightFeeds;
   private Op weightAssign;
 
-  private TensorFlowEngine(ModelSpec spec, OptimizerSpec optimizer, Device device) {
+  private TensorFlowEngine(ModelSpec spec, OptimizerSpec optimizer, Device device, Precision precision) {
+    if (precision == Precision.BFLOAT16 && device == Device.GPU) {
+      throw new IllegalArgumentException("train.precision: bfloat16 is oneDNN's CPU rewrite and does not run on "
+          + "train.device = gpu; use train.precision = float32 there, or train.device = cpu");
+    }
     this.spec = spec;
     this.graph = new Graph();
     try {
@@ -156,7 +162,7 @@ public final class TensorFlowEngine implements Engine {
         emaLogits = null;
       }
       trainOp = tf.withName("train").withControlDependencies(updates).noOp();
-      session = new Session(graph, ConfigProto.newBuilder().setAllowSoftPlacement(true).build());
+      session = new Session(graph, sessionConfig(precision));
       session.initialize();
       if (emaStart != null) {
         session.runner().addTarget(emaStart).run(); // the average starts at the initial weights
@@ -165,6 +171,16 @@ public final class TensorFlowEngine implements Engine {
       graph.close();
       throw e;
     }
+  }
+
+  private static ConfigProto sessionConfig(Precision precision) {
+    ConfigProto.Builder config = ConfigProto.newBuilder().setAllowSoftPlacement(true);
+    if (precision == Precision.BFLOAT16) {
+      // Grappler rewrites the graph at the session's first run; the GraphDef (and so a SavedModel) stays float32
+      config.getGraphOptionsBuilder().getRewriteOptionsBuilder()
+          .setAutoMixedPrecisionOnednnBfloat16(RewriterConfig.Toggle.ON);
+    }
+    return config.build();
   }
 
   /** {@code min(1, clip / globalNorm)}, PyTorch's {@code clip_grad_norm_} factor (without its 1e-6). */
@@ -190,7 +206,11 @@ public final class TensorFlowEngine implements Engine {
   }
 
   public static TensorFlowEngine create(ModelSpec spec, OptimizerSpec optimizer, Device device) {
-    return new TensorFlowEngine(spec, optimizer, device);
+    return new TensorFlowEngine(spec, optimizer, device, Precision.FLOAT32);
+  }
+
+  public static TensorFlowEngine create(ModelSpec spec, OptimizerSpec optimizer, Device device, Precision precision) {
+    return new TensorFlowEngine(spec, optimizer, device, precision);
   }
 
   @Override
