@@ -8,8 +8,9 @@ import java.util.Random;
  * CVNets' batch samplers (SSc-FBS, MSc-FBS, MSc-VBS) over {@code n} samples, for one rank of
  * {@code world}: the index list is padded by wrapping to a multiple of world, shuffled with the epoch as
  * seed, and rank r takes every world-th index from r. Each batch then draws a scale (uniformly; the
- * single-scale sampler has one) and takes as many indices as the scale's batch size. Same inputs, same plan:
- * a resumed run replays its epoch exactly.
+ * single-scale sampler has one) and takes as many indices as the scale's batch size; the last batch is filled
+ * up to its size from the start of the rank's list, as CVNets does. Same inputs, same plan: a resumed run
+ * replays its epoch exactly.
  */
 public final class Sampler {
 
@@ -60,8 +61,12 @@ public final class Sampler {
     while (start < mine.length) {
       Scale scale = scales.size() == 1 ? scales.get(0) : scales.get(random.nextInt(scales.size()));
       int end = Math.min(mine.length, start + scale.batchSize());
-      int[] batch = new int[end - start];
-      System.arraycopy(mine, start, batch, 0, batch.length);
+      // CVNets fills the epoch's last batch from the start of the list: a batch of a few images makes batch
+      // norm's variance near zero and one such step at full learning rate wrecks the weights (seen: 2 images)
+      int fill = Math.min(scale.batchSize() - (end - start), mine.length);
+      int[] batch = new int[end - start + fill];
+      System.arraycopy(mine, start, batch, 0, end - start);
+      System.arraycopy(mine, 0, batch, end - start, fill);
       batches.add(new BatchPlan(scale.height(), scale.width(), batch));
       start = end;
     }

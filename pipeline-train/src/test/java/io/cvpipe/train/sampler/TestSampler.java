@@ -52,14 +52,14 @@ class TestSampler {
     }
 
     Set<Integer> seen = new HashSet<>();
-    int total = 0;
     for (List<BatchPlan> rank : ranks) {
-      int count = rank.stream().mapToInt(BatchPlan::size).sum();
-      assertThat(count).isEqualTo(251); // 1001 padded to 1004, a quarter each
-      total += count;
-      rank.forEach(b -> Arrays.stream(b.indices()).forEach(seen::add));
+      List<Integer> positions = flatten(rank);
+      int share = 251; // 1001 padded to 1004, a quarter each
+      seen.addAll(positions.subList(0, share));
+      assertThat(positions.size()).isGreaterThanOrEqualTo(share);
+      assertThat(positions.subList(share, positions.size())).as("the last batch is filled from the rank's start")
+          .isEqualTo(positions.subList(0, positions.size() - share));
     }
-    assertThat(total).isEqualTo(1004);
     assertThat(seen).hasSize(n);
     assertThat(ranks).extracting(r -> r.stream().map(BatchPlan::cropHeight).toList())
         .as("every rank draws the same scale sequence").allMatch(s -> s.equals(ranks.get(0).stream().map(BatchPlan::cropHeight).toList()));
@@ -76,9 +76,25 @@ class TestSampler {
     assertThat(flatten(a)).isEqualTo(flatten(again));
     assertThat(a).extracting(BatchPlan::cropHeight).isEqualTo(again.stream().map(BatchPlan::cropHeight).toList());
     assertThat(flatten(a)).isNotEqualTo(flatten(next));
-    assertThat(flatten(a)).hasSize(5000);
-    assertThat(a).allMatch(b -> b.size() <= sampler.scales().stream()
+    assertThat(new HashSet<>(flatten(a).subList(0, 5000))).hasSize(5000);
+    assertThat(a).allMatch(b -> b.size() == sampler.scales().stream()
         .filter(s -> s.height() == b.cropHeight()).findFirst().orElseThrow().batchSize());
+  }
+
+  @Test
+  void theLastBatchIsFilledFromTheStartAsCvnetsDoes() {
+    // 1,000 samples in batches of 128: seven full batches, then 104 left, filled with the list's first 24
+    Sampler sampler = new Sampler(new SamplerSpec(SamplerKind.SSC_FBS, 28, 28, 128, 28, 28, 1, 4), 3);
+
+    List<BatchPlan> epoch = sampler.epoch(1000, 0, 0, 1);
+    List<BatchPlan> tiny = sampler.epoch(5, 0, 0, 1);
+
+    assertThat(epoch).hasSize(8).allMatch(b -> b.size() == 128);
+    List<Integer> all = flatten(epoch);
+    assertThat(new HashSet<>(all.subList(0, 1000))).hasSize(1000);
+    assertThat(all.subList(1000, 1024)).isEqualTo(all.subList(0, 24));
+    assertThat(tiny).hasSize(1);
+    assertThat(tiny.get(0).size()).as("a dataset below one batch is taken twice, no more").isEqualTo(10);
   }
 
   @Test
