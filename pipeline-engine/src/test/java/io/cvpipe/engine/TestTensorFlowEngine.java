@@ -297,8 +297,8 @@ class TestTensorFlowEngine {
     try (Engine restored = Engines.tensorflow(spec, OptimizerSpec.sgd(1e-4), Device.CPU)) {
       restored.restoreCheckpoint(tmp.resolve("ckpt"));
       float[] again = restored.predict(batch);
-      for (int i = 0; i < again.length; i++) {
-        assertThat(argmax(again, i / 3 * 3)).isEqualTo(argmax(trained, i / 3 * 3));
+      for (int image = 0; image < batch.count(); image++) {
+        assertThat(argmax(again, image * 3)).isEqualTo(argmax(trained, image * 3));
       }
     }
     assertThatThrownBy(() -> Engines.tensorflow(spec, OptimizerSpec.sgd(1e-4), Device.GPU, Precision.BFLOAT16))
