@@ -140,7 +140,7 @@ public class ReinforceBench {
     float[] pixels = new float[rows.size() * per];
     for (int i = 0; i < rows.size(); i++) {
       BufferedImage image = Pixels.decode((byte[]) rows.get(i).get(0));
-      Pixels.render(image, RandomResizedCrop.centre(image.getHeight(), image.getWidth(), in.height()), in.height(),
+      Pixels.render(image, RandomResizedCrop.centre(image.getHeight(), image.getWidth(), in.height(), in.cropFraction()), in.height(),
           in.width(), in.channels(), in.mean(), in.std(), pixels, i * per);
     }
     try (Predictor predictor = Engines.savedModel(teacher)) {

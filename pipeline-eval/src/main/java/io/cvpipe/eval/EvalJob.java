@@ -70,7 +70,7 @@ public final class EvalJob {
 
   public Result run() {
     Path modelDir = settings.modelDirectory();
-    ModelInput model = ModelInput.read(modelDir, settings.inputSize(), settings.inputChannels());
+    ModelInput model = settings.modelInput(modelDir);
     String samples = Tables.samples(settings.dataset());
     if (!Tables.exists(spark, samples)) {
       throw Errors.state(samples + " does not exist: ingest the dataset first (cvpipe ingest --set dataset="
@@ -90,9 +90,9 @@ public final class EvalJob {
     }
     String run = !settings.run().isEmpty() ? settings.run()
         : model.trainingRun() != null ? model.trainingRun() : modelDir.getFileName().toString();
-    System.err.printf(Locale.ROOT, "eval %s: %s on %s split %s at snapshot %d: %,d images, %d classes, input %dx%dx%d%n",
-        run, modelDir, samples, settings.split(), snapshot.snapshotId(), rows, labels.size(), model.height(),
-        model.width(), model.channels());
+    System.err.printf(Locale.ROOT, "eval %s: %s on %s split %s at snapshot %d: %,d images, %d classes, input %dx%dx%d, "
+        + "centre crop %.3f of the shorter side%n", run, modelDir, samples, settings.split(), snapshot.snapshotId(), rows,
+        labels.size(), model.height(), model.width(), model.channels(), model.cropFraction());
 
     Dataset<Row> split = spark.sql("SELECT sample_id, class_index, image FROM " + samples + " VERSION AS OF "
         + snapshot.snapshotId() + " WHERE split = :split", Map.of("split", settings.split()));

@@ -24,7 +24,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.util.LongAccumulator;
 
 /**
- * One Spark task of an evaluation: the validation view of each image (resize to size / 0.875, centre crop,
+ * One Spark task of an evaluation: the validation view of each image (resize to size / crop fraction, centre crop,
  * normalise as the model expects), batched inference with the executor's copy of the model, and the
  * partition's {@link PartialResult}. Rows are {@code (sample_id, class_index, image)}.
  */
@@ -69,7 +69,8 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
         if (image == null) {
           throw new IOException("no decoder for these bytes");
         }
-        CropBox box = RandomResizedCrop.centre(image.getHeight(), image.getWidth(), Math.min(model.height(), model.width()));
+        CropBox box = RandomResizedCrop.centre(image.getHeight(), image.getWidth(), Math.min(model.height(), model.width()),
+            model.cropFraction());
         Pixels.render(image, box, model.height(), model.width(), model.channels(), model.mean(), model.std(), pixels, n * per);
       } catch (IOException | RuntimeException e) {
         System.err.println("eval: skipping sample_id " + id + ": cannot decode it (" + e.getMessage() + ")");

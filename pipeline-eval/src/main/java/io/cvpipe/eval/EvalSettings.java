@@ -11,7 +11,7 @@ import java.util.List;
 
 /** The {@code eval.*} settings, checked before Spark starts. */
 public record EvalSettings(String dataset, String model, String modelsDir, String split, String run, int batchSize,
-    int inputSize, int inputChannels, String reportsDir, int misclassified, List<String> compare)
+    int inputSize, int inputChannels, Double cropFraction, String reportsDir, int misclassified, List<String> compare)
     implements Serializable {
 
   public static EvalSettings from(Settings s) {
@@ -38,9 +38,19 @@ public record EvalSettings(String dataset, String model, String modelsDir, Strin
         s.intIn("eval.batch-size", 1, 100_000),
         s.intIn("eval.input-size", 8, 4096),
         channels,
+        s.has("eval.crop-fraction") ? s.fraction("eval.crop-fraction") : null,
         s.stringOr("eval.reports-dir", "reports"),
         s.intIn("eval.misclassified", 0, 10_000),
         compare);
+  }
+
+  /**
+   * What the model expects (its model.json, else eval.input-size and eval.input-channels), seen through
+   * eval.crop-fraction when it is set.
+   */
+  ModelInput modelInput(Path dir) {
+    ModelInput input = ModelInput.read(dir, inputSize, inputChannels);
+    return cropFraction == null ? input : input.withCropFraction(cropFraction);
   }
 
   /** {@code eval.model} as a directory, or as a run name under {@code eval.models-dir} (its best export). */

@@ -114,8 +114,28 @@ class TestEvalJob {
   }
 
   private static void render(BufferedImage image, float[] out, int index) {
-    Pixels.render(image, RandomResizedCrop.centre(image.getHeight(), image.getWidth(), SIZE), SIZE, SIZE, 3,
+    render(image, out, index, RandomResizedCrop.CROP_FRACTION);
+  }
+
+  private static void render(BufferedImage image, float[] out, int index, double cropFraction) {
+    Pixels.render(image, RandomResizedCrop.centre(image.getHeight(), image.getWidth(), SIZE, cropFraction), SIZE, SIZE, 3,
         Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD, out, index * SIZE * SIZE * 3);
+  }
+
+  /** The model's NLL on the val split, image by image on the driver, through a centre crop of {@code cropFraction}. */
+  private static double localNll(Path model, double cropFraction) throws Exception {
+    ClassificationMetrics expected = new ClassificationMetrics(4);
+    try (Predictor predictor = Engines.savedModel(model)) {
+      for (Row r : spark.sql("SELECT class_index, image FROM cvpipe.shapes.samples WHERE split = 'val'").collectAsList()) {
+        BufferedImage image = Pixels.decode((byte[]) r.get(1));
+        if (image != null) {
+          float[] px = new float[SIZE * SIZE * 3];
+          render(image, px, 0, cropFraction);
+          expected.add(predictor.predict(new ImageBatch(px, 1, SIZE, SIZE, 3)), 0, r.getInt(0));
+        }
+      }
+    }
+    return expected.nll();
   }
 
   static EvalSettings settings(String... extra) {
@@ -180,6 +200,46 @@ class TestEvalJob {
     try (var images = Files.list(report.resolve("images"))) {
       assertThat(images.count()).isEqualTo(shown);
     }
+  }
+
+  @Test
+  void theValidationCropIsTheModelsUnlessEvalCropFractionSaysOtherwise() throws Exception {
+    Path late = tmp.resolve("models/shapes-late/best");
+    double cvnets = localNll(late, 0.875);
+    double whole = localNll(late, 1.0);
+    assertThat(whole).as("a 32x32 image entire is other pixels than its centre 28x28").isNotCloseTo(cvnets, within(1e-4));
+
+    // model.json without crop-fraction (exported before cvpipe wrote it): CVNets' 0.875
+    assertThat(new EvalJob(spark, settings("eval.model=shapes-late", "eval.run=crop-default")).run().metrics().nll())
+        .isCloseTo(cvnets, within(1e-3));
+    assertThat(new EvalJob(spark, settings("eval.model=shapes-late", "eval.run=crop-whole", "eval.crop-fraction=1"))
+        .run().metrics().nll()).isCloseTo(whole, within(1e-3));
+
+    // a model validated on whole images in training says so in its model.json, and eval follows it
+    Path wholeModel = tmp.resolve("models/shapes-whole/best");
+    Files.createDirectories(wholeModel.resolve("variables"));
+    try (var files = Files.walk(late)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        Files.copy(f, wholeModel.resolve(late.relativize(f)));
+      }
+    }
+    ObjectMapper json = new ObjectMapper();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> description = json.readValue(wholeModel.resolve(ModelInput.DESCRIPTION).toFile(), Map.class);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> normalisation = (Map<String, Object>) description.get("normalisation");
+    normalisation.put("crop-fraction", 1.0);
+    json.writeValue(wholeModel.resolve(ModelInput.DESCRIPTION).toFile(), description);
+    assertThat(ModelInput.read(wholeModel, 224, 3).cropFraction()).isEqualTo(1.0);
+    assertThat(new EvalJob(spark, settings("eval.model=shapes-whole", "eval.run=crop-model")).run().metrics().nll())
+        .isCloseTo(whole, within(1e-3));
+
+    assertThatThrownBy(() -> settings("eval.model=shapes-late", "eval.crop-fraction=1.2"))
+        .hasMessageContaining("eval.crop-fraction: 1.2 is out of range. Allowed: above 0, at most 1");
+    normalisation.put("crop-fraction", 0);
+    json.writeValue(wholeModel.resolve(ModelInput.DESCRIPTION).toFile(), description);
+    assertThatThrownBy(() -> ModelInput.read(wholeModel, 224, 3))
+        .hasMessageContaining("normalisation crop-fraction must be a number above 0 and at most 1, got 0");
   }
 
   @Test

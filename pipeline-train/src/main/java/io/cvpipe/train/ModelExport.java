@@ -36,11 +36,12 @@ final class ModelExport {
         "channels", settings.channels()));
     description.put("output", Map.of("name", "logits", "classes", labels.size()));
     description.put("normalisation", Map.of("formula", "(pixel / 255 - mean) / std", "mean", mean, "std", std,
-        "resize", "shorter side to size / 0.875, centre crop"));
+        "resize", "shorter side to size / crop-fraction, centre crop", "crop-fraction", settings.valCropFraction()));
     description.put("classes", labels);
     description.put("model", settings.model());
     description.put("width", settings.width());
     description.put("trained-precision", settings.precision().code());
+    description.put("augment", Map.of("random-resized-crop-min-scale", settings.cropMinScale(), "mirror", true));
     description.put("run", settings.run());
     description.put("dataset", settings.dataset());
     description.put("epoch", epoch.epoch());

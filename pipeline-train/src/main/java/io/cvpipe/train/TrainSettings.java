@@ -32,6 +32,7 @@ public record TrainSettings(
     LearningRateSchedule schedule,
     double labelSmoothing,
     double cropMinScale,
+    double valCropFraction,
     Device device,
     Precision precision,
     long seed,
@@ -90,7 +91,8 @@ public record TrainSettings(
         new LearningRateSchedule(lrMax, lrMin, nonNegative(s, "train.lr.warmup-init"),
             s.longAtLeast("train.lr.warmup-iterations", 0), epochs),
         smoothing,
-        cropMinScale(s),
+        s.fraction("train.augment.min-scale"),
+        s.fraction("train.val-crop-fraction"),
         device(s),
         precision(s),
         s.longAtLeast("train.seed", Long.MIN_VALUE),
@@ -114,14 +116,6 @@ public record TrainSettings(
           + "use float32 on GPUs");
     }
     return precision;
-  }
-
-  private static double cropMinScale(Settings s) {
-    double v = positive(s, "train.augment.min-scale");
-    if (v > 1) {
-      throw Errors.setting("train.augment.min-scale", v + " must be at most 1 (the whole image)");
-    }
-    return v;
   }
 
   /** The training view's RandomResizedCrop: area fraction train.augment.min-scale to 1, ratio 3/4 to 4/3. */

@@ -3,6 +3,7 @@ package io.cvpipe.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.cvpipe.common.augment.RandomResizedCrop;
 import io.cvpipe.common.image.SyntheticImages;
 import io.cvpipe.common.settings.Settings;
 import io.cvpipe.common.testing.ShapesTable;
@@ -79,6 +80,8 @@ class TestTrainJob {
     assertThat(((List<?>) description.get("classes")).stream().map(String::valueOf).toList()).containsExactly(
         SyntheticImages.label(0), SyntheticImages.label(1), SyntheticImages.label(2), SyntheticImages.label(3));
     assertThat(((Map<?, ?>) description.get("input")).get("height")).isEqualTo(32);
+    assertThat(((Map<?, ?>) description.get("normalisation")).get("crop-fraction")).as("the validation view")
+        .isEqualTo(RandomResizedCrop.CROP_FRACTION);
     long withWeights = rows.stream().filter(r -> Files.exists(Path.of(r.getString(4), "variables.index"))).count();
     assertThat(withWeights).as("latest + 3 best keep their weights").isBetween(3L, 4L);
     assertThat(rows).allMatch(r -> Files.exists(Path.of(r.getString(4), "epoch.properties")));
@@ -100,6 +103,11 @@ class TestTrainJob {
         .hasMessageContaining("train.precision: unknown value 'float16'. Expected one of: float32, bfloat16");
     assertThatThrownBy(() -> settings("train.precision=bfloat16", "train.device=gpu"))
         .hasMessageContaining("train.precision: bfloat16 is oneDNN's CPU rewrite and does not run with train.device = gpu");
+    assertThatThrownBy(() -> settings("train.val-crop-fraction=0"))
+        .hasMessageContaining("train.val-crop-fraction: 0.0 is out of range. Allowed: above 0, at most 1");
+    assertThatThrownBy(() -> settings("train.augment.min-scale=whole"))
+        .hasMessageContaining("train.augment.min-scale: expected a number above 0 and at most 1, got 'whole'");
+    assertThat(settings("train.val-crop-fraction=1").valCropFraction()).isEqualTo(1.0);
     assertThatThrownBy(() -> settings("train.optimizer.gradient-clip=-1"))
         .hasMessageContaining("train.optimizer.gradient-clip: -1.0 must be 0 or more");
     assertThatThrownBy(() -> new TrainJob(spark, settings("train.split=training")).run())

@@ -43,12 +43,16 @@ public record RandomResizedCrop(double scaleMin, double scaleMax, double ratioMi
     return new CropBox((imageHeight - h) / 2, (imageWidth - w) / 2, h, w, random.nextBoolean());
   }
 
+  /** CVNets' and torchvision's validation crop: 224 of 256, i.e. 0.875 of the shorter side. */
+  public static final double CROP_FRACTION = 0.875;
+
   /**
-   * Validation's view (CVNets / torchvision): resize the shorter side to {@code size / 0.875}, then the
-   * centred {@code size x size} crop, expressed as a box in source pixels.
+   * Validation's view (CVNets / torchvision): resize the shorter side to {@code size / cropFraction}, then the
+   * centred {@code size x size} crop, expressed as a box in source pixels. A fraction of 1 keeps the whole
+   * shorter side (a square image entire).
    */
-  public static CropBox centre(int imageHeight, int imageWidth, int size) {
-    double scale = Math.min(imageHeight, imageWidth) / (size / 0.875);
+  public static CropBox centre(int imageHeight, int imageWidth, int size, double cropFraction) {
+    double scale = Math.min(imageHeight, imageWidth) / (size / cropFraction);
     int h = Math.min(imageHeight, (int) Math.round(size * scale));
     int w = Math.min(imageWidth, (int) Math.round(size * scale));
     return new CropBox((imageHeight - h) / 2, (imageWidth - w) / 2, h, w, false);

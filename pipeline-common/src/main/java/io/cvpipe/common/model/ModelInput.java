@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cvpipe.common.Errors;
 import io.cvpipe.common.augment.Pixels;
+import io.cvpipe.common.augment.RandomResizedCrop;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
@@ -20,9 +21,11 @@ import java.util.List;
  * @param trainingRun the cvpipe training run that exported it (null for a foreign model)
  * @param architecture e.g. {@code resnet18x0.25} (null for a foreign model)
  * @param classes the class labels it was trained on, in class_index order (empty for a foreign model)
+ * @param cropFraction the validation view's centre crop as a fraction of the shorter side (model.json's
+ *     {@code normalisation.crop-fraction}; {@link RandomResizedCrop#CROP_FRACTION} when it does not say)
  */
 public record ModelInput(String location, int height, int width, int channels, float[] mean, float[] std,
-    String trainingRun, String architecture, List<String> classes) implements Serializable {
+    String trainingRun, String architecture, List<String> classes, double cropFraction) implements Serializable {
 
   public static final String DESCRIPTION = "model.json";
 
@@ -66,7 +69,7 @@ public record ModelInput(String location, int height, int width, int channels, f
       int c = fallbackChannels;
       return new ModelInput(dir.toString(), fallbackSize, fallbackSize, c,
           c == 1 ? new float[] {0.5f} : Pixels.IMAGENET_MEAN, c == 1 ? new float[] {0.25f} : Pixels.IMAGENET_STD,
-          null, null, List.of());
+          null, null, List.of(), RandomResizedCrop.CROP_FRACTION);
     }
     try {
       JsonNode json = new ObjectMapper().readTree(file.toFile());
@@ -81,10 +84,27 @@ public record ModelInput(String location, int height, int width, int channels, f
           ? json.get("model").asText() + "x" + json.path("width").asText("1.0") : null;
       return new ModelInput(dir.toString(), input.path("height").asInt(fallbackSize),
           input.path("width").asInt(fallbackSize), channels, mean, std,
-          json.hasNonNull("run") ? json.get("run").asText() : null, architecture, List.copyOf(classes));
+          json.hasNonNull("run") ? json.get("run").asText() : null, architecture, List.copyOf(classes),
+          cropFraction(norm.path("crop-fraction"), file));
     } catch (IOException e) {
       throw Errors.input(file + " is not readable JSON: " + e.getMessage(), e);
     }
+  }
+
+  private static double cropFraction(JsonNode value, Path file) {
+    if (value.isMissingNode()) {
+      return RandomResizedCrop.CROP_FRACTION; // exported before cvpipe wrote it: the view it was validated with
+    }
+    double f = value.asDouble(Double.NaN);
+    if (!(f > 0 && f <= 1)) {
+      throw Errors.input(file + ": normalisation crop-fraction must be a number above 0 and at most 1, got " + value);
+    }
+    return f;
+  }
+
+  /** This model seen through another validation crop ({@code eval.crop-fraction}). */
+  public ModelInput withCropFraction(double fraction) {
+    return new ModelInput(location, height, width, channels, mean, std, trainingRun, architecture, classes, fraction);
   }
 
   private static float[] floats(JsonNode array, int channels, Path file) {

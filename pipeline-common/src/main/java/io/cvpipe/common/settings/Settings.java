@@ -157,6 +157,20 @@ public final class Settings {
     return value;
   }
 
+  /** A number above 0 and at most 1, e.g. an area or crop fraction. */
+  public double fraction(String key) {
+    double value;
+    try {
+      value = config.getDouble(key);
+    } catch (ConfigException e) {
+      throw Errors.setting(key, "expected a number above 0 and at most 1, got '" + raw(key) + "'", e);
+    }
+    if (!(value > 0 && value <= 1)) {
+      throw Errors.setting(key, value + " is out of range. Allowed: above 0, at most 1");
+    }
+    return value;
+  }
+
   public long longAtLeast(String key, long min) {
     long value;
     try {

@@ -33,7 +33,16 @@ class TestAugment {
   @Test
   void centreCropIsTheCvnetsValidationView() {
     // 256x256 then centre 224: from a 512 x 512 source that is the centre 448 x 448
-    assertThat(RandomResizedCrop.centre(512, 512, 224)).isEqualTo(new CropBox(32, 32, 448, 448, false));
+    assertThat(RandomResizedCrop.centre(512, 512, 224, RandomResizedCrop.CROP_FRACTION))
+        .isEqualTo(new CropBox(32, 32, 448, 448, false));
+  }
+
+  @Test
+  void centreCropOfTheWholeShorterSide() {
+    // fraction 1: a square image entire, a landscape one its centred square
+    assertThat(RandomResizedCrop.centre(28, 28, 28, 1.0)).isEqualTo(new CropBox(0, 0, 28, 28, false));
+    assertThat(RandomResizedCrop.centre(28, 28, 28, 0.875)).isEqualTo(new CropBox(1, 1, 25, 25, false));
+    assertThat(RandomResizedCrop.centre(48, 64, 32, 1.0)).isEqualTo(new CropBox(0, 8, 48, 48, false));
   }
 
   @Test
@@ -54,7 +63,7 @@ class TestAugment {
     assertThat(mirrored[0]).isEqualTo(0f);
     byte[] jpeg = SyntheticImages.jpeg(SyntheticImages.shape(0, 64, 48, new Random(1)), 0.9f);
     float[] out = new float[32 * 32 * 3];
-    Pixels.render(Pixels.decode(jpeg), RandomResizedCrop.centre(48, 64, 32), 32, 32, 3,
+    Pixels.render(Pixels.decode(jpeg), RandomResizedCrop.centre(48, 64, 32, RandomResizedCrop.CROP_FRACTION), 32, 32, 3,
         Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD, out, 0);
     for (float v : out) {
       assertThat(v).isBetween(-2.2f, 2.7f); // (0 - 0.485) / 0.229 .. (1 - 0.406) / 0.225

@@ -32,6 +32,7 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
   private final SampleStore samples;
   private final View view;
   private final RandomResizedCrop crop;
+  private final double cropFraction;
   private final int channels;
   private final float[] mean;
   private final float[] std;
@@ -44,10 +45,14 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
   private final Reinforcement reinforcement;
   private final int classes;
 
-  /** {@code crop}: the training view's RandomResizedCrop (unused by the validation view). */
-  public BatchLoader(List<BatchPlan> plans, SampleStore samples, View view, RandomResizedCrop crop, int channels,
-      float[] mean, float[] std, long seed, int epoch, int threads, int prefetch, Consumer<String> warnings) {
-    this(plans, samples, view, crop, channels, mean, std, seed, epoch, threads, prefetch, warnings, null, 0);
+  /**
+   * {@code crop}: the training view's RandomResizedCrop; {@code cropFraction}: the validation view's centre crop
+   * as a fraction of the shorter side ({@link RandomResizedCrop#CROP_FRACTION} in CVNets). Each view ignores the
+   * other's.
+   */
+  public BatchLoader(List<BatchPlan> plans, SampleStore samples, View view, RandomResizedCrop crop, double cropFraction,
+      int channels, float[] mean, float[] std, long seed, int epoch, int threads, int prefetch, Consumer<String> warnings) {
+    this(plans, samples, view, crop, cropFraction, channels, mean, std, seed, epoch, threads, prefetch, warnings, null, 0);
   }
 
   /**
@@ -55,8 +60,8 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
    * batch's crop size) and its target is the teachers' top-k spread over {@code classes}; the others get the
    * training view and a one-hot target.
    */
-  public BatchLoader(List<BatchPlan> plans, SampleStore samples, View view, RandomResizedCrop crop, int channels,
-      float[] mean, float[] std, long seed, int epoch, int threads, int prefetch, Consumer<String> warnings,
+  public BatchLoader(List<BatchPlan> plans, SampleStore samples, View view, RandomResizedCrop crop, double cropFraction,
+      int channels, float[] mean, float[] std, long seed, int epoch, int threads, int prefetch, Consumer<String> warnings,
       Reinforcement reinforcement, int classes) {
     this.reinforcement = view == View.TRAIN ? reinforcement : null;
     this.classes = classes;
@@ -64,6 +69,7 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
     this.samples = samples;
     this.view = view;
     this.crop = crop;
+    this.cropFraction = cropFraction;
     this.channels = channels;
     this.mean = mean;
     this.std = std;
@@ -131,7 +137,7 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
         } else {
           CropBox box = view == View.TRAIN
               ? crop.draw(image.getHeight(), image.getWidth(), random)
-              : RandomResizedCrop.centre(image.getHeight(), image.getWidth(), Math.min(h, w));
+              : RandomResizedCrop.centre(image.getHeight(), image.getWidth(), Math.min(h, w), cropFraction);
           Pixels.render(image, box, h, w, channels, mean, std, pixels, n * per);
           if (targets != null) {
             Arrays.fill(targets, n * classes, (n + 1) * classes, 0f);

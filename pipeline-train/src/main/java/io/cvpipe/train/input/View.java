@@ -4,6 +4,6 @@ package io.cvpipe.train.input;
 public enum View {
   /** RandomResizedCrop (ImageNet: scale 0.08-1, ratio 3/4-4/3) to the batch's crop size, and a random mirror. */
   TRAIN,
-  /** Resize to size / 0.875 and the centre crop. */
+  /** Resize the shorter side to size / crop fraction (CVNets: 0.875) and the centre crop. */
   EVAL
 }

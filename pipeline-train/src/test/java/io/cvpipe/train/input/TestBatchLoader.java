@@ -2,7 +2,9 @@ package io.cvpipe.train.input;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cvpipe.common.augment.CropBox;
 import io.cvpipe.common.augment.Pixels;
+import io.cvpipe.common.augment.RandomResizedCrop;
 import io.cvpipe.common.image.SyntheticImages;
 import io.cvpipe.train.sampler.BatchPlan;
 import io.cvpipe.train.sampler.Sampler;
@@ -25,9 +27,14 @@ class TestBatchLoader {
   }
 
   private static List<LoadedBatch> load(List<BatchPlan> plans, SampleStore store, View view, int epoch, List<String> warnings) {
+    return load(plans, store, view, RandomResizedCrop.CROP_FRACTION, epoch, warnings);
+  }
+
+  private static List<LoadedBatch> load(List<BatchPlan> plans, SampleStore store, View view, double cropFraction, int epoch,
+      List<String> warnings) {
     List<LoadedBatch> out = new ArrayList<>();
-    try (BatchLoader loader = new BatchLoader(plans, store, view, io.cvpipe.common.augment.RandomResizedCrop.IMAGENET, 3, Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD, 11,
-        epoch, 2, 3, warnings::add)) {
+    try (BatchLoader loader = new BatchLoader(plans, store, view, RandomResizedCrop.IMAGENET, cropFraction, 3,
+        Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD, 11, epoch, 2, 3, warnings::add)) {
       loader.forEachRemaining(out::add);
     }
     return out;
@@ -52,6 +59,22 @@ class TestBatchLoader {
       }
     }
     assertThat(first.get(0).images().pixels()).isNotEqualTo(nextEpoch.get(0).images().pixels());
+  }
+
+  @Test
+  void theValidationViewIsTheCentreCropOfTheGivenFraction() throws Exception {
+    InMemorySamples store = samples(2);
+    for (double fraction : new double[] {RandomResizedCrop.CROP_FRACTION, 1.0}) {
+      LoadedBatch batch = load(List.of(new BatchPlan(24, 24, new int[] {1})), store, View.EVAL, fraction, 0,
+          new ArrayList<>()).get(0);
+      // a 60x40 source: its centred 35x35 square (40 * 0.875) or 40x40, resized to 24x24
+      java.awt.image.BufferedImage image = Pixels.decode(store.image(1));
+      CropBox box = RandomResizedCrop.centre(image.getHeight(), image.getWidth(), 24, fraction);
+      assertThat(box.height()).isEqualTo((int) Math.round(40 * fraction));
+      float[] expected = new float[24 * 24 * 3];
+      Pixels.render(image, box, 24, 24, 3, Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD, expected, 0);
+      assertThat(batch.images().pixels()).as("fraction " + fraction).containsExactly(expected);
+    }
   }
 
   @Test
