@@ -140,8 +140,8 @@ public class ReinforceBench {
     float[] pixels = new float[rows.size() * per];
     for (int i = 0; i < rows.size(); i++) {
       BufferedImage image = Pixels.decode((byte[]) rows.get(i).get(0));
-      Pixels.render(image, RandomResizedCrop.centre(image.getHeight(), image.getWidth(), in.height(), in.cropFraction()), in.height(),
-          in.width(), in.channels(), in.mean(), in.std(), pixels, i * per);
+      Pixels.render(image, RandomResizedCrop.centre(image.getHeight(), image.getWidth(), in.height(), in.cropFraction()),
+          in.height(), in.width(), in.channels(), in.mean(), in.std(), pixels, i * per);
     }
     try (Predictor predictor = Engines.savedModel(teacher)) {
       run(predictor, pixels, rows.size(), per, batch, in, 1); // warm-up

@@ -122,8 +122,8 @@ class TestEvalJob {
         Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD, out, index * SIZE * SIZE * 3);
   }
 
-  /** The model's NLL on the val split, image by image on the driver, through a centre crop of {@code cropFraction}. */
-  private static double localNll(Path model, double cropFraction) throws Exception {
+  /** The model's metrics on the val split, image by image on the driver, through a centre crop of {@code cropFraction}. */
+  private static ClassificationMetrics local(Path model, double cropFraction) throws Exception {
     ClassificationMetrics expected = new ClassificationMetrics(4);
     try (Predictor predictor = Engines.savedModel(model)) {
       for (Row r : spark.sql("SELECT class_index, image FROM cvpipe.shapes.samples WHERE split = 'val'").collectAsList()) {
@@ -135,7 +135,7 @@ class TestEvalJob {
         }
       }
     }
-    return expected.nll();
+    return expected;
   }
 
   static EvalSettings settings(String... extra) {
@@ -150,18 +150,7 @@ class TestEvalJob {
     EvalJob.Result result = new EvalJob(spark, settings("eval.model=shapes-late")).run();
 
     // the same model, image by image on the driver
-    ClassificationMetrics expected = new ClassificationMetrics(4);
-    try (Predictor predictor = Engines.savedModel(tmp.resolve("models/shapes-late/best"))) {
-      for (Row r : spark.sql("SELECT class_index, image FROM cvpipe.shapes.samples WHERE split = 'val'").collectAsList()) {
-        BufferedImage image = Pixels.decode((byte[]) r.get(1));
-        if (image == null) {
-          continue;
-        }
-        float[] px = new float[SIZE * SIZE * 3];
-        render(image, px, 0);
-        expected.add(predictor.predict(new ImageBatch(px, 1, SIZE, SIZE, 3)), 0, r.getInt(0));
-      }
-    }
+    ClassificationMetrics expected = local(tmp.resolve("models/shapes-late/best"), RandomResizedCrop.CROP_FRACTION);
     assertThat(result.run()).as("named after the model's training run").isEqualTo("shapes-late");
     assertThat(result.metrics().images()).isEqualTo(VAL);
     assertThat(result.undecodable()).isEqualTo(1);
@@ -205,8 +194,8 @@ class TestEvalJob {
   @Test
   void theValidationCropIsTheModelsUnlessEvalCropFractionSaysOtherwise() throws Exception {
     Path late = tmp.resolve("models/shapes-late/best");
-    double cvnets = localNll(late, 0.875);
-    double whole = localNll(late, 1.0);
+    double cvnets = local(late, 0.875).nll();
+    double whole = local(late, 1.0).nll();
     assertThat(whole).as("a 32x32 image entire is other pixels than its centre 28x28").isNotCloseTo(cvnets, within(1e-4));
 
     // model.json without crop-fraction (exported before cvpipe wrote it): CVNets' 0.875
