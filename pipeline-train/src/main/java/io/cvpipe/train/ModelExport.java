@@ -3,6 +3,7 @@ package io.cvpipe.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.cvpipe.engine.Engine;
+import io.cvpipe.train.sampler.Scale;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -42,6 +43,8 @@ final class ModelExport {
     description.put("width", settings.width());
     description.put("trained-precision", settings.precision().code());
     description.put("augment", Map.of("random-resized-crop-min-scale", settings.cropMinScale(), "mirror", true));
+    description.put("sampler", Map.of("kind", settings.sampler().kind().code(),
+        "crop-sizes", settings.sampler().scales().stream().map(Scale::height).toList()));
     description.put("run", settings.run());
     description.put("dataset", settings.dataset());
     description.put("epoch", epoch.epoch());

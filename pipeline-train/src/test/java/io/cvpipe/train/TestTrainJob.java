@@ -82,6 +82,8 @@ class TestTrainJob {
     assertThat(((Map<?, ?>) description.get("input")).get("height")).isEqualTo(32);
     assertThat(((Map<?, ?>) description.get("normalisation")).get("crop-fraction")).as("the validation view")
         .isEqualTo(RandomResizedCrop.CROP_FRACTION);
+    assertThat(description.get("sampler")).as("the training crops")
+        .isEqualTo(Map.of("kind", "msc-vbs", "crop-sizes", List.of(24, 32, 40)));
     long withWeights = rows.stream().filter(r -> Files.exists(Path.of(r.getString(4), "variables.index"))).count();
     assertThat(withWeights).as("latest + 3 best keep their weights").isBetween(3L, 4L);
     assertThat(rows).allMatch(r -> Files.exists(Path.of(r.getString(4), "epoch.properties")));
