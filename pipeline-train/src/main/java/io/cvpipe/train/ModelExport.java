@@ -41,6 +41,8 @@ final class ModelExport {
     description.put("classes", labels);
     description.put("model", settings.model());
     description.put("width", settings.width());
+    description.put("stem", Map.of("stride", settings.stemStride(), "max-pool", settings.stemPool()));
+    description.put("output-stride", settings.outputStride()); // 0: the architecture's own
     description.put("trained-precision", settings.precision().code());
     description.put("augment", Map.of("random-resized-crop-min-scale", settings.cropMinScale(), "mirror", true));
     description.put("sampler", Map.of("kind", settings.sampler().kind().code(),

@@ -21,6 +21,7 @@ public record TrainSettings(
     double width,
     int stemStride,
     boolean stemPool,
+    int outputStride,
     int channels,
     boolean reinforced,
     double reinforcedProbability,
@@ -66,13 +67,14 @@ public record TrainSettings(
     if (!run.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")) {
       throw Errors.setting("train.run", "'" + run + "' is not a valid run name: letters, digits, '_', '.', '-'");
     }
-    return new TrainSettings(
+    TrainSettings settings = new TrainSettings(
         Tables.checkDataset(s.string("dataset", "imagenet")),
         run,
         model,
         positive(s, "train.width"),
         s.intIn("train.stem-stride", 1, 4),
         s.bool("train.stem-pool"),
+        s.intIn("train.output-stride", 0, 64),
         channels(s),
         s.choice("train.data", Data.class, Data::code) == Data.REINFORCED,
         probability(s, "train.reinforced.probability"),
@@ -103,6 +105,8 @@ public record TrainSettings(
         s.bytes("train.max-task-bytes"),
         s.bool("train.resume"),
         s.intIn("train.keep-best", 1, 1_000_000));
+    settings.modelSpec(2); // the architecture's own checks (output stride against the stem), before Spark starts
+    return settings;
   }
 
   private static Device device(Settings s) {
@@ -163,7 +167,7 @@ public record TrainSettings(
   }
 
   public ModelSpec modelSpec(int classes) {
-    return new ModelSpec(model, width, classes, channels, stemStride, stemPool, seed);
+    return new ModelSpec(model, width, classes, channels, stemStride, stemPool, outputStride, seed);
   }
 
   private static double positive(Settings s, String key) {

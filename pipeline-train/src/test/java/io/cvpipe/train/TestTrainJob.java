@@ -84,6 +84,8 @@ class TestTrainJob {
         .isEqualTo(RandomResizedCrop.CROP_FRACTION);
     assertThat(description.get("sampler")).as("the training crops")
         .isEqualTo(Map.of("kind", "msc-vbs", "crop-sizes", List.of(24, 32, 40)));
+    assertThat(description.get("stem")).isEqualTo(Map.of("stride", 1, "max-pool", false));
+    assertThat(description.get("output-stride")).as("the architecture's own").isEqualTo(0);
     long withWeights = rows.stream().filter(r -> Files.exists(Path.of(r.getString(4), "variables.index"))).count();
     assertThat(withWeights).as("latest + 3 best keep their weights").isBetween(3L, 4L);
     assertThat(rows).allMatch(r -> Files.exists(Path.of(r.getString(4), "epoch.properties")));
@@ -110,6 +112,11 @@ class TestTrainJob {
     assertThatThrownBy(() -> settings("train.augment.min-scale=whole"))
         .hasMessageContaining("train.augment.min-scale: expected a number above 0 and at most 1, got 'whole'");
     assertThat(settings("train.val-crop-fraction=1").valCropFraction()).isEqualTo(1.0);
+    assertThatThrownBy(() -> settings("train.output-stride=6"))
+        .hasMessageContaining("train.output-stride: 6 must be 0 (the architecture's own) or a power of 2");
+    assertThatThrownBy(() -> settings("train.output-stride=2", "train.stem-stride=2", "train.stem-pool=true"))
+        .hasMessageContaining("no smaller than the stem's stride 4");
+    assertThat(settings("train.output-stride=8").modelSpec(3).outputStride()).isEqualTo(8);
     assertThatThrownBy(() -> settings("train.optimizer.gradient-clip=-1"))
         .hasMessageContaining("train.optimizer.gradient-clip: -1.0 must be 0 or more");
     assertThatThrownBy(() -> new TrainJob(spark, settings("train.split=training")).run())

@@ -23,12 +23,14 @@ final class MobileNet {
       {6, 160, 3, 2}, {6, 320, 1, 1}};
 
   static Operand<TFloat32> v1(Layers l, ModelSpec spec, Operand<TFloat32> images) {
+    Downsampling down = new Downsampling(spec);
     long in = Math.max(8, Math.round(32 * spec.width()));
-    Operand<TFloat32> x = l.relu(l.batchNorm("stem_bn", l.conv("stem", images, 3, spec.channels(), in, spec.stemStride()), in));
+    Operand<TFloat32> x = l.relu(l.batchNorm("stem_bn",
+        l.conv("stem", images, 3, spec.channels(), in, down.stride(spec.stemStride())), in));
     for (int i = 0; i < V1.length; i++) {
       long out = Math.max(8, Math.round(V1[i][0] * spec.width()));
       String name = "b" + (i + 1);
-      x = l.relu(l.batchNorm(name + "_dw_bn", l.depthwise(name + "_dw", x, 3, in, V1[i][1]), in));
+      x = l.relu(l.batchNorm(name + "_dw_bn", l.depthwise(name + "_dw", x, 3, in, down.stride(V1[i][1])), in));
       x = l.relu(l.batchNorm(name + "_pw_bn", l.conv(name + "_pw", x, 1, in, out, 1), out));
       in = out;
     }
@@ -36,14 +38,21 @@ final class MobileNet {
   }
 
   static Operand<TFloat32> v2(Layers l, ModelSpec spec, Operand<TFloat32> images) {
+    return l.dense("fc", l.globalAveragePool(v2Features(l, spec, images)), lastWidth(spec), spec.classes());
+  }
+
+  /** V2 up to its last 1x1 convolution: the feature map the classifier pools. */
+  static Operand<TFloat32> v2Features(Layers l, ModelSpec spec, Operand<TFloat32> images) {
+    Downsampling down = new Downsampling(spec);
     long in = divisible(32 * spec.width());
-    Operand<TFloat32> x = l.relu6(l.batchNorm("stem_bn", l.conv("stem", images, 3, spec.channels(), in, spec.stemStride()), in));
+    Operand<TFloat32> x = l.relu6(l.batchNorm("stem_bn",
+        l.conv("stem", images, 3, spec.channels(), in, down.stride(spec.stemStride())), in));
     int block = 0;
     for (int[] stage : V2) {
       long out = divisible(stage[1] * spec.width());
       for (int r = 0; r < stage[2]; r++) {
         String name = "b" + (++block);
-        int stride = r == 0 ? stage[3] : 1;
+        int stride = down.stride(r == 0 ? stage[3] : 1);
         long hidden = in * stage[0];
         Operand<TFloat32> y = x;
         if (stage[0] != 1) {
@@ -55,9 +64,12 @@ final class MobileNet {
         in = out;
       }
     }
-    long last = divisible(1280 * Math.max(1.0, spec.width()));
-    x = l.relu6(l.batchNorm("last_bn", l.conv("last", x, 1, in, last, 1), last));
-    return l.dense("fc", l.globalAveragePool(x), last, spec.classes());
+    long last = lastWidth(spec);
+    return l.relu6(l.batchNorm("last_bn", l.conv("last", x, 1, in, last, 1), last));
+  }
+
+  private static long lastWidth(ModelSpec spec) {
+    return divisible(1280 * Math.max(1.0, spec.width()));
   }
 
   /** torchvision's _make_divisible(v, 8): nearest multiple of 8, at least 8, never 10% below v. */

@@ -14,6 +14,12 @@ final class ResNet {
   private ResNet() {}
 
   static Operand<TFloat32> logits(Layers l, ModelSpec spec, Operand<TFloat32> images) {
+    long channels = scaled(512, spec.width()) * (spec.architecture().equals("resnet18") ? 1 : 4);
+    return l.dense("fc", l.globalAveragePool(features(l, spec, images)), channels, spec.classes());
+  }
+
+  /** The network up to its last stage: the feature map the classifier pools. */
+  static Operand<TFloat32> features(Layers l, ModelSpec spec, Operand<TFloat32> images) {
     boolean bottleneck = !spec.architecture().equals("resnet18");
     int[] blocks = switch (spec.architecture()) {
       case "resnet18" -> new int[] {2, 2, 2, 2};
@@ -24,22 +30,23 @@ final class ResNet {
     int expansion = bottleneck ? 4 : 1;
     long stem = scaled(64, spec.width());
     int stemKernel = spec.stemStride() == 1 ? 3 : 7;
-    Operand<TFloat32> x = l.conv("stem", images, stemKernel, spec.channels(), stem, spec.stemStride());
+    Downsampling down = new Downsampling(spec);
+    Operand<TFloat32> x = l.conv("stem", images, stemKernel, spec.channels(), stem, down.stride(spec.stemStride()));
     x = l.relu(l.batchNorm("stem_bn", x, stem));
     if (spec.stemPool()) {
-      x = l.maxPool(x, 3, 2);
+      x = l.maxPool(x, 3, down.stride(2));
     }
     long in = stem;
     for (int stage = 0; stage < 4; stage++) {
       long planes = scaled(64L << stage, spec.width());
       for (int b = 0; b < blocks[stage]; b++) {
-        int stride = stage > 0 && b == 0 ? 2 : 1;
+        int stride = down.stride(stage > 0 && b == 0 ? 2 : 1);
         String name = "s" + (stage + 1) + "b" + (b + 1);
         x = bottleneck ? bottleneck(l, name, x, in, planes, stride) : basic(l, name, x, in, planes, stride);
         in = planes * expansion;
       }
     }
-    return l.dense("fc", l.globalAveragePool(x), in, spec.classes());
+    return x;
   }
 
   private static Operand<TFloat32> basic(Layers l, String name, Operand<TFloat32> x, long in, long planes, int stride) {
