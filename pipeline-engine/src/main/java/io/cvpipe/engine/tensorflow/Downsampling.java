@@ -23,9 +23,4 @@ final class Downsampling {
     reduction *= stride;
     return stride;
   }
-
-  /** How much the layers so far downsample the input. */
-  int reduction() {
-    return reduction;
-  }
 }
