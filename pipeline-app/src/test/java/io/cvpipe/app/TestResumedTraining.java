@@ -1,6 +1,7 @@
 package io.cvpipe.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cvpipe.common.image.SyntheticImages;
 import io.cvpipe.common.settings.Settings;
@@ -21,7 +22,10 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A training run killed (SIGKILL, separate JVM) after two of four epochs, resumed, equals an uninterrupted run. */
+/**
+ * A training run killed (SIGKILL, separate JVM) after two of four epochs, resumed, equals an uninterrupted run;
+ * resumed as a different network, it is refused.
+ */
 class TestResumedTraining {
 
   @TempDir
@@ -80,6 +84,16 @@ class TestResumedTraining {
       }
       assertThat(spark.sql("SELECT epoch FROM cvpipe.runs.train_metrics WHERE run = 'killed' ORDER BY epoch")
           .collectAsList()).extracting(r -> r.getInt(0)).containsExactly(1, 2, 3, 4);
+
+      // the output stride changes no variable's shape: only the recorded layout stops a resume into another network
+      List<String> otherNetwork = new ArrayList<>(resume);
+      otherNetwork.addAll(List.of("train.epochs=5", "train.output-stride=8"));
+      SparkSession session = spark;
+      assertThatThrownBy(() -> new TrainJob(session, TrainSettings.from(Settings.load(null, otherNetwork))).run())
+          .hasMessageContaining("train.run 'killed' cannot resume")
+          .hasMessageContaining("train.output-stride = 0 there, 8 now");
+      assertThat(spark.sql("SELECT count(*) FROM cvpipe.runs.train_metrics WHERE run = 'killed'").first().getLong(0))
+          .isEqualTo(4);
     } finally {
       spark.stop();
     }

@@ -95,6 +95,8 @@ public final class TrainJob {
     if (classes < 2) {
       throw Errors.state(Tables.classes(settings.dataset()) + " has " + classes + " classes; training needs at least 2");
     }
+    RunLayout.recordOrCheck(runDir, settings.modelSpec(classes), settings.run(),
+        settings.resume() && Checkpoints.any(runDir));
     Plan train = plan(table, snapshot, settings.split());
     if (train.files.isEmpty()) {
       throw Errors.setting("train.split", "'" + settings.split() + "' has no rows in " + samplesName
