@@ -44,7 +44,8 @@ final class ModelExport {
     description.put("stem", Map.of("stride", settings.stemStride(), "max-pool", settings.stemPool()));
     description.put("output-stride", settings.outputStride()); // 0: the architecture's own
     description.put("trained-precision", settings.precision().code());
-    description.put("augment", Map.of("random-resized-crop-min-scale", settings.cropMinScale(), "mirror", true));
+    description.put("augment", Map.of("random-resized-crop-min-scale", settings.cropMinScale(), "mirror", true,
+        "random-erasing", settings.erasingProbability()));
     description.put("sampler", Map.of("kind", settings.sampler().kind().code(),
         "crop-sizes", settings.sampler().scales().stream().map(Scale::height).toList()));
     description.put("run", settings.run());

@@ -1,6 +1,7 @@
 package io.cvpipe.train;
 
 import io.cvpipe.common.augment.Pixels;
+import io.cvpipe.common.augment.RandomErasing;
 import io.cvpipe.common.metrics.ClassificationMetrics;
 import io.cvpipe.engine.Engine;
 import io.cvpipe.engine.Engines;
@@ -82,7 +83,7 @@ final class TrainLoop {
         double lr = settings.schedule().at(iteration, epoch);
         List<BatchPlan> plans = sampler.epoch(train.size(), epoch, rank, world);
         int step = 0;
-        try (BatchLoader loader = new BatchLoader(plans, train, View.TRAIN, settings.crop(), settings.valCropFraction(),
+        try (BatchLoader loader = new BatchLoader(plans, train, View.TRAIN, settings.crop(), settings.erasing(), settings.valCropFraction(),
             settings.channels(), mean, std, settings.seed(), epoch, threads, settings.prefetch(), log::println,
             reinforcement, classes)) {
           while (loader.hasNext()) {
@@ -189,7 +190,7 @@ final class TrainLoop {
     ClassificationMetrics live = new ClassificationMetrics(classes);
     ClassificationMetrics ema = engine.hasEma() ? new ClassificationMetrics(classes) : null;
     long skipped = 0;
-    try (BatchLoader loader = new BatchLoader(plans, val, View.EVAL, settings.crop(), settings.valCropFraction(),
+    try (BatchLoader loader = new BatchLoader(plans, val, View.EVAL, settings.crop(), RandomErasing.NONE, settings.valCropFraction(),
         settings.channels(), mean, std, settings.seed(), 0,
         threads, settings.prefetch(), log::println)) {
       while (loader.hasNext()) {

@@ -1,6 +1,7 @@
 package io.cvpipe.train;
 
 import io.cvpipe.common.Errors;
+import io.cvpipe.common.augment.RandomErasing;
 import io.cvpipe.common.augment.RandomResizedCrop;
 import io.cvpipe.common.settings.Settings;
 import io.cvpipe.common.table.Tables;
@@ -33,6 +34,7 @@ public record TrainSettings(
     LearningRateSchedule schedule,
     double labelSmoothing,
     double cropMinScale,
+    double erasingProbability,
     double valCropFraction,
     Device device,
     Precision precision,
@@ -94,6 +96,7 @@ public record TrainSettings(
             s.longAtLeast("train.lr.warmup-iterations", 0), epochs),
         smoothing,
         s.fraction("train.augment.min-scale"),
+        probability(s, "train.augment.random-erasing"),
         s.fraction("train.val-crop-fraction"),
         device(s),
         precision(s),
@@ -125,6 +128,11 @@ public record TrainSettings(
   /** The training view's RandomResizedCrop: area fraction train.augment.min-scale to 1, ratio 3/4 to 4/3. */
   public RandomResizedCrop crop() {
     return new RandomResizedCrop(cropMinScale, 1.0, 3.0 / 4.0, 4.0 / 3.0);
+  }
+
+  /** The training view's RandomErasing after the crop: probability train.augment.random-erasing. */
+  public RandomErasing erasing() {
+    return new RandomErasing(erasingProbability);
   }
 
   private static double probability(Settings s, String key) {

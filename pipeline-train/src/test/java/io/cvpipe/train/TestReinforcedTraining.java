@@ -171,6 +171,7 @@ class TestReinforcedTraining {
     }
     List<LoadedBatch> out = new ArrayList<>();
     try (BatchLoader loader = new BatchLoader(plans, train, View.TRAIN, io.cvpipe.common.augment.RandomResizedCrop.IMAGENET,
+        io.cvpipe.common.augment.RandomErasing.NONE,
         io.cvpipe.common.augment.RandomResizedCrop.CROP_FRACTION, 3, Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD, 0, 0, 2, 2, message -> {
           throw new AssertionError(message);
         }, reinforcement, 4)) {

@@ -3,6 +3,7 @@ package io.cvpipe.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.cvpipe.common.augment.RandomErasing;
 import io.cvpipe.common.augment.RandomResizedCrop;
 import io.cvpipe.common.image.SyntheticImages;
 import io.cvpipe.common.settings.Settings;
@@ -112,6 +113,10 @@ class TestTrainJob {
     assertThatThrownBy(() -> settings("train.augment.min-scale=whole"))
         .hasMessageContaining("train.augment.min-scale: expected a number above 0 and at most 1, got 'whole'");
     assertThat(settings("train.val-crop-fraction=1").valCropFraction()).isEqualTo(1.0);
+    assertThatThrownBy(() -> settings("train.augment.random-erasing=1.5"))
+        .hasMessageContaining("train.augment.random-erasing: 1.5 must be at most 1");
+    assertThat(settings().erasing()).isEqualTo(RandomErasing.NONE);
+    assertThat(settings("train.augment.random-erasing=0.5").erasing().probability()).isEqualTo(0.5);
     assertThatThrownBy(() -> settings("train.output-stride=6"))
         .hasMessageContaining("train.output-stride: 6 must be 0 (the architecture's own) or a power of 2");
     assertThatThrownBy(() -> settings("train.output-stride=2", "train.stem-stride=2", "train.stem-pool=true"))

@@ -35,7 +35,7 @@ public record AugmentPolicy(RandomResizedCrop crop, int randAugmentOps, int rand
     Random random = new Random(mix(seed, sampleId, index));
     CropBox box = crop.draw(height, width, random);
     RandAugment.Applied[] ops = RandAugment.draw(random, randAugmentOps, randAugmentMagnitude);
-    Augmentation.Box erasing = random.nextDouble() < erasingProbability ? erasing(random) : null;
+    Augmentation.Box erasing = random.nextDouble() < erasingProbability ? RandomErasing.box(random) : null;
     Augmentation.Mixing mixing = null;
     if (mixes() && random.nextDouble() < mixProbability) {
       boolean cutmix = cutmixAlpha > 0 && (mixupAlpha <= 0 || random.nextBoolean());
@@ -74,20 +74,6 @@ public record AugmentPolicy(RandomResizedCrop crop, int randAugmentOps, int rand
     return (int) ((position + 1 + Math.floorMod(r, (long) (members - 1))) % members);
   }
 
-  /** torchvision's RandomErasing box: area 2%-33% of the image, log-uniform ratio 0.3-3.3, up to 10 tries. */
-  private static Augmentation.Box erasing(Random random) {
-    for (int attempt = 0; attempt < 10; attempt++) {
-      double area = 0.02 + (1 / 3.0 - 0.02) * random.nextDouble();
-      double ratio = Math.exp(Math.log(0.3) + (Math.log(3.3) - Math.log(0.3)) * random.nextDouble());
-      double h = Math.sqrt(area * ratio);
-      double w = Math.sqrt(area / ratio);
-      if (h < 1 && w < 1) {
-        return box(random.nextDouble() * (1 - h), random.nextDouble() * (1 - w), h, w);
-      }
-    }
-    return null;
-  }
-
   /**
    * Fractions (boxes, lambdas) are kept on a grid of {@value #GRID}ths: what is stored is then exactly what
    * was drawn and replayed, and it stores compactly (few distinct values: Parquet's dictionary encoding).
@@ -98,7 +84,7 @@ public record AugmentPolicy(RandomResizedCrop crop, int randAugmentOps, int rand
     return Math.round(Math.max(0, Math.min(1, fraction)) * GRID) / (float) GRID;
   }
 
-  private static Augmentation.Box box(double top, double left, double height, double width) {
+  static Augmentation.Box box(double top, double left, double height, double width) {
     return new Augmentation.Box(quantise(top), quantise(left), quantise(height), quantise(width));
   }
 

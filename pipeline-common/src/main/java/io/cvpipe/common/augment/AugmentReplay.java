@@ -29,7 +29,7 @@ public final class AugmentReplay {
     int size = height * width * channels;
     float[] own = view(image, a.crop(), a.ops(), height, width, channels, mean, std);
     if (a.erasing() != null) {
-      fill(own, a.erasing(), height, width, channels, null);
+      fill(own, 0, a.erasing(), height, width, channels, null);
     }
     Augmentation.Mixing m = a.mixing();
     if (m != null) {
@@ -39,7 +39,7 @@ public final class AugmentReplay {
       }
       float[] other = view(partner, m.partnerCrop(), m.partnerOps(), height, width, channels, mean, std);
       if (m.cutmix()) {
-        fill(own, m.box(), height, width, channels, other);
+        fill(own, 0, m.box(), height, width, channels, other);
       } else {
         float lambda = m.lambda();
         for (int i = 0; i < size; i++) {
@@ -70,14 +70,20 @@ public final class AugmentReplay {
     return out;
   }
 
-  /** Sets the box to 0, or to {@code source}'s pixels there. */
-  private static void fill(float[] pixels, Augmentation.Box box, int height, int width, int channels, float[] source) {
+  /** Sets the box of the {@code height x width x channels} image at {@code pixels[offset]} to 0 (RandomErasing). */
+  public static void erase(float[] pixels, int offset, Augmentation.Box box, int height, int width, int channels) {
+    fill(pixels, offset, box, height, width, channels, null);
+  }
+
+  /** Sets the box to 0, or to {@code source}'s pixels there ({@code source} starts at the image, not at offset). */
+  private static void fill(float[] pixels, int offset, Augmentation.Box box, int height, int width, int channels,
+      float[] source) {
     int[] p = box.pixels(height, width);
     for (int y = p[0]; y < p[2]; y++) {
       int from = (y * width + p[1]) * channels;
       int to = (y * width + p[3]) * channels;
       for (int i = from; i < to; i++) {
-        pixels[i] = source == null ? 0 : source[i];
+        pixels[offset + i] = source == null ? 0 : source[i];
       }
     }
   }

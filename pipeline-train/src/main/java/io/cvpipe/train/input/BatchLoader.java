@@ -4,6 +4,7 @@ import io.cvpipe.common.augment.AugmentReplay;
 import io.cvpipe.common.augment.Augmentation;
 import io.cvpipe.common.augment.CropBox;
 import io.cvpipe.common.augment.Pixels;
+import io.cvpipe.common.augment.RandomErasing;
 import io.cvpipe.common.augment.RandomResizedCrop;
 import io.cvpipe.common.reinforce.StoredAugmentation;
 import io.cvpipe.engine.ImageBatch;
@@ -32,6 +33,7 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
   private final SampleStore samples;
   private final View view;
   private final RandomResizedCrop crop;
+  private final RandomErasing erasing;
   private final double cropFraction;
   private final int channels;
   private final float[] mean;
@@ -46,13 +48,15 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
   private final int classes;
 
   /**
-   * {@code crop}: the training view's RandomResizedCrop; {@code cropFraction}: the validation view's centre crop
+   * {@code crop} and {@code erasing}: the training view's RandomResizedCrop and RandomErasing; {@code cropFraction}: the validation view's centre crop
    * as a fraction of the shorter side ({@link RandomResizedCrop#CROP_FRACTION} in CVNets). Each view ignores the
    * other's.
    */
-  public BatchLoader(List<BatchPlan> plans, SampleStore samples, View view, RandomResizedCrop crop, double cropFraction,
-      int channels, float[] mean, float[] std, long seed, int epoch, int threads, int prefetch, Consumer<String> warnings) {
-    this(plans, samples, view, crop, cropFraction, channels, mean, std, seed, epoch, threads, prefetch, warnings, null, 0);
+  public BatchLoader(List<BatchPlan> plans, SampleStore samples, View view, RandomResizedCrop crop, RandomErasing erasing,
+      double cropFraction, int channels, float[] mean, float[] std, long seed, int epoch, int threads, int prefetch,
+      Consumer<String> warnings) {
+    this(plans, samples, view, crop, erasing, cropFraction, channels, mean, std, seed, epoch, threads, prefetch, warnings,
+        null, 0);
   }
 
   /**
@@ -60,15 +64,16 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
    * batch's crop size) and its target is the teachers' top-k spread over {@code classes}; the others get the
    * training view and a one-hot target.
    */
-  public BatchLoader(List<BatchPlan> plans, SampleStore samples, View view, RandomResizedCrop crop, double cropFraction,
-      int channels, float[] mean, float[] std, long seed, int epoch, int threads, int prefetch, Consumer<String> warnings,
-      Reinforcement reinforcement, int classes) {
+  public BatchLoader(List<BatchPlan> plans, SampleStore samples, View view, RandomResizedCrop crop, RandomErasing erasing,
+      double cropFraction, int channels, float[] mean, float[] std, long seed, int epoch, int threads, int prefetch,
+      Consumer<String> warnings, Reinforcement reinforcement, int classes) {
     this.reinforcement = view == View.TRAIN ? reinforcement : null;
     this.classes = classes;
     this.plans = plans.iterator();
     this.samples = samples;
     this.view = view;
     this.crop = crop;
+    this.erasing = erasing;
     this.cropFraction = cropFraction;
     this.channels = channels;
     this.mean = mean;
@@ -139,6 +144,10 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
               ? crop.draw(image.getHeight(), image.getWidth(), random)
               : RandomResizedCrop.centre(image.getHeight(), image.getWidth(), Math.min(h, w), cropFraction);
           Pixels.render(image, box, h, w, channels, mean, std, pixels, n * per);
+          Augmentation.Box erased = view == View.TRAIN ? erasing.draw(random) : null;
+          if (erased != null) {
+            AugmentReplay.erase(pixels, n * per, erased, h, w, channels);
+          }
           if (targets != null) {
             Arrays.fill(targets, n * classes, (n + 1) * classes, 0f);
             targets[n * classes + samples.label(index)] = 1f;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cvpipe.common.augment.CropBox;
 import io.cvpipe.common.augment.Pixels;
+import io.cvpipe.common.augment.RandomErasing;
 import io.cvpipe.common.augment.RandomResizedCrop;
 import io.cvpipe.common.image.SyntheticImages;
 import io.cvpipe.train.sampler.BatchPlan;
@@ -32,8 +33,13 @@ class TestBatchLoader {
 
   private static List<LoadedBatch> load(List<BatchPlan> plans, SampleStore store, View view, double cropFraction, int epoch,
       List<String> warnings) {
+    return load(plans, store, view, RandomErasing.NONE, cropFraction, epoch, warnings);
+  }
+
+  private static List<LoadedBatch> load(List<BatchPlan> plans, SampleStore store, View view, RandomErasing erasing,
+      double cropFraction, int epoch, List<String> warnings) {
     List<LoadedBatch> out = new ArrayList<>();
-    try (BatchLoader loader = new BatchLoader(plans, store, view, RandomResizedCrop.IMAGENET, cropFraction, 3,
+    try (BatchLoader loader = new BatchLoader(plans, store, view, RandomResizedCrop.IMAGENET, erasing, cropFraction, 3,
         Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD, 11, epoch, 2, 3, warnings::add)) {
       loader.forEachRemaining(out::add);
     }
@@ -75,6 +81,56 @@ class TestBatchLoader {
       Pixels.render(image, box, 24, 24, 3, Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD, expected, 0);
       assertThat(batch.images().pixels()).as("fraction " + fraction).containsExactly(expected);
     }
+  }
+
+  @Test
+  void randomErasingZeroesOneBoxOfEachTrainingImageAndLeavesTheRestAsItWas() {
+    InMemorySamples store = samples(24);
+    List<BatchPlan> plans = new Sampler(new SamplerSpec(SamplerKind.SSC_FBS, 32, 32, 8, 32, 32, 1, 8), 1).epoch(24, 0, 0, 1);
+    List<LoadedBatch> plain = load(plans, store, View.TRAIN, RandomErasing.NONE, RandomResizedCrop.CROP_FRACTION, 0,
+        new ArrayList<>());
+    List<LoadedBatch> erased = load(plans, store, View.TRAIN, new RandomErasing(1), RandomResizedCrop.CROP_FRACTION, 0,
+        new ArrayList<>());
+    List<LoadedBatch> validation = load(plans, store, View.EVAL, new RandomErasing(1), RandomResizedCrop.CROP_FRACTION, 0,
+        new ArrayList<>());
+    List<LoadedBatch> validationPlain = load(plans, store, View.EVAL, RandomResizedCrop.CROP_FRACTION, 0, new ArrayList<>());
+
+    int size = 32;
+    int per = size * size * 3;
+    int images = 0;
+    double areas = 0;
+    for (int b = 0; b < plans.size(); b++) {
+      float[] before = plain.get(b).images().pixels();
+      float[] after = erased.get(b).images().pixels();
+      assertThat(validation.get(b).images().pixels()).containsExactly(validationPlain.get(b).images().pixels());
+      for (int k = 0; k < plans.get(b).size(); k++, images++) {
+        int top = size, left = size, bottom = -1, right = -1;
+        for (int i = 0; i < per; i++) {
+          float was = before[k * per + i];
+          float is = after[k * per + i];
+          if (was != is) {
+            assertThat(is).as("an erased pixel is set to the mean, 0 after normalisation").isZero();
+            int pixel = i / 3;
+            top = Math.min(top, pixel / size);
+            bottom = Math.max(bottom, pixel / size);
+            left = Math.min(left, pixel % size);
+            right = Math.max(right, pixel % size);
+          }
+        }
+        assertThat(bottom).as("image %d of batch %d has an erased box", k, b).isGreaterThanOrEqualTo(0);
+        for (int y = top; y <= bottom; y++) {
+          for (int x = left; x <= right; x++) {
+            for (int c = 0; c < 3; c++) {
+              assertThat(after[k * per + (y * size + x) * 3 + c]).as("the erased region is one box").isZero();
+            }
+          }
+        }
+        double area = (bottom - top + 1) * (right - left + 1) / (double) (size * size);
+        assertThat(area).isBetween(0.005, 0.4);
+        areas += area;
+      }
+    }
+    assertThat(areas / images).as("the mean erased area (2%%-33%% drawn uniformly)").isBetween(0.08, 0.26);
   }
 
   @Test
