@@ -83,9 +83,9 @@ final class TrainLoop {
         double lr = settings.schedule().at(iteration, epoch);
         List<BatchPlan> plans = sampler.epoch(train.size(), epoch, rank, world);
         int step = 0;
-        try (BatchLoader loader = new BatchLoader(plans, train, View.TRAIN, settings.crop(), settings.erasing(), settings.valCropFraction(),
-            settings.channels(), mean, std, settings.seed(), epoch, threads, settings.prefetch(), log::println,
-            reinforcement, classes)) {
+        try (BatchLoader loader = new BatchLoader(plans, train, View.TRAIN, settings.crop(), settings.erasing(),
+            settings.valCropFraction(), settings.channels(), mean, std, settings.seed(), epoch, threads,
+            settings.prefetch(), log::println, reinforcement, classes)) {
           while (loader.hasNext()) {
             LoadedBatch batch = loader.next();
             skipped += batch.skipped();
@@ -190,8 +190,8 @@ final class TrainLoop {
     ClassificationMetrics live = new ClassificationMetrics(classes);
     ClassificationMetrics ema = engine.hasEma() ? new ClassificationMetrics(classes) : null;
     long skipped = 0;
-    try (BatchLoader loader = new BatchLoader(plans, val, View.EVAL, settings.crop(), RandomErasing.NONE, settings.valCropFraction(),
-        settings.channels(), mean, std, settings.seed(), 0,
+    try (BatchLoader loader = new BatchLoader(plans, val, View.EVAL, settings.crop(), RandomErasing.NONE,
+        settings.valCropFraction(), settings.channels(), mean, std, settings.seed(), 0,
         threads, settings.prefetch(), log::println)) {
       while (loader.hasNext()) {
         LoadedBatch batch = loader.next();

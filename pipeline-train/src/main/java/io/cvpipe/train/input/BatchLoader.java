@@ -48,9 +48,9 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
   private final int classes;
 
   /**
-   * {@code crop} and {@code erasing}: the training view's RandomResizedCrop and RandomErasing; {@code cropFraction}: the validation view's centre crop
-   * as a fraction of the shorter side ({@link RandomResizedCrop#CROP_FRACTION} in CVNets). Each view ignores the
-   * other's.
+   * {@code crop} and {@code erasing}: the training view's RandomResizedCrop and RandomErasing; {@code cropFraction}:
+   * the validation view's centre crop as a fraction of the shorter side ({@link RandomResizedCrop#CROP_FRACTION} in
+   * CVNets). Each view ignores the other's.
    */
   public BatchLoader(List<BatchPlan> plans, SampleStore samples, View view, RandomResizedCrop crop, RandomErasing erasing,
       double cropFraction, int channels, float[] mean, float[] std, long seed, int epoch, int threads, int prefetch,
