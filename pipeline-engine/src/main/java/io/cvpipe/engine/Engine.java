@@ -49,6 +49,25 @@ public interface Engine extends AutoCloseable {
   /** As {@link #exportSavedModel(Path)}, of the moving-average network when {@code averaged}. */
   void exportSavedModel(Path directory, boolean averaged);
 
+  /** The replica group this engine trains in ({@link Replicas#single()} when alone). */
+  default Replicas replicas() {
+    return Replicas.single();
+  }
+
+  /**
+   * Gives every member of the group rank 0's variables (weights, statistics, optimiser state): after a restore
+   * on rank 0, or to start from one initialisation. Collective: every member calls it at the same point.
+   */
+  default void broadcastState() {}
+
+  /** The element-wise sums of {@code values} over the group (at most 16). Collective, as above. */
+  default double[] sumOverReplicas(double... values) {
+    return values.clone();
+  }
+
+  /** SHA-256 (first 16 hex digits) of the trainable weights: equal digests mean replicas hold the same model. */
+  String weightsDigest();
+
   @Override
   void close();
 }

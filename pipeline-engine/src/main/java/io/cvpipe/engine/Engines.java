@@ -22,6 +22,11 @@ public final class Engines {
     return TensorFlowEngine.create(model, optimizer, device, precision);
   }
 
+  /** An engine placed and grouped as {@code execution} says: one member of a replica group when it has several. */
+  public static Engine tensorflow(ModelSpec model, OptimizerSpec optimizer, Execution execution) {
+    return TensorFlowEngine.create(model, optimizer, execution);
+  }
+
   /** Loads an exported SavedModel for inference. */
   public static Predictor savedModel(Path directory) {
     return SavedModelPredictor.load(directory);

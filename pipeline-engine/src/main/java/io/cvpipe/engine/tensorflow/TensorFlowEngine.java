@@ -6,6 +6,16 @@ import io.cvpipe.engine.ImageBatch;
 import io.cvpipe.engine.ModelSpec;
 import io.cvpipe.engine.OptimizerSpec;
 import io.cvpipe.engine.Precision;
+import io.cvpipe.engine.Replicas;
+import io.cvpipe.engine.Execution;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Comparator;
+import java.util.HexFormat;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.TargetedSessions;
+import org.tensorflow.types.TFloat64;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -28,8 +38,6 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.train.ApplyMomentum;
-import org.tensorflow.proto.ConfigProto;
-import org.tensorflow.proto.RewriterConfig;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -41,6 +49,9 @@ import org.tensorflow.types.TFloat32;
  * so every sampler scale runs on one graph.
  */
 public final class TensorFlowEngine implements Engine {
+
+  /** How many values one {@link #sumOverReplicas} call carries (a fixed shape: one collective instance). */
+  private static final int SUMMANDS = 16;
 
   private final ModelSpec spec;
   private final Graph graph;
@@ -55,18 +66,23 @@ public final class TensorFlowEngine implements Engine {
   private final long parameters;
   private final List<Variable<TFloat32>> trainable;
   private final Output<?>[] gradients;
+  private final Replicas replicas;
+  private final Placeholder<TFloat32> root;
+  private final Op broadcast;
+  private final Placeholder<TFloat64> summands;
+  private final Operand<TFloat64> sums;
   private List<Placeholder<TFloat32>> weightFeeds;
   private Op weightAssign;
 
-  private TensorFlowEngine(ModelSpec spec, OptimizerSpec optimizer, Device device, Precision precision) {
-    if (precision == Precision.BFLOAT16 && device == Device.GPU) {
-      throw new IllegalArgumentException("train.precision: bfloat16 is oneDNN's CPU rewrite and does not run on "
-          + "train.device = gpu; use train.precision = float32 there, or train.device = cpu");
-    }
+  private TensorFlowEngine(ModelSpec spec, OptimizerSpec optimizer, Execution execution) {
+    Device device = execution.device();
     this.spec = spec;
+    this.replicas = execution.replicas();
     this.graph = new Graph();
     try {
       Ops tf = Ops.create(graph);
+      Collectives collectives = replicas.distributed()
+          ? new Collectives(replicas.size(), replicas.timeoutSeconds(), Cluster.hint(execution)) : null;
       if (device != Device.AUTO) {
         tf = tf.withDevice(DeviceSpec.newBuilder().deviceType(device == Device.GPU ? DeviceSpec.DeviceType.GPU
             : DeviceSpec.DeviceType.CPU).deviceIndex(0).build());
@@ -87,6 +103,11 @@ public final class TensorFlowEngine implements Engine {
       trainable = new ArrayList<>(layers.decayed());
       trainable.addAll(layers.notDecayed());
       Output<?>[] grads = graph.addGradients(loss.asOutput(), trainable.stream().map(Operand::asOutput).toArray(Output[]::new));
+      if (collectives != null) { // synchronous data parallelism: every replica steps with the group's mean gradient
+        for (int i = 0; i < grads.length; i++) {
+          grads[i] = collectives.mean(tf, (Operand<TFloat32>) grads[i]).asOutput();
+        }
+      }
       gradients = grads;
       // Variables are read by reference: no update may start before every gradient (and the loss) is computed,
       // or a later layer's backprop would see weights already moved (a race, and non-deterministic results).
@@ -162,7 +183,17 @@ public final class TensorFlowEngine implements Engine {
         emaLogits = null;
       }
       trainOp = tf.withName("train").withControlDependencies(updates).noOp();
-      session = new Session(graph, sessionConfig(precision));
+      root = tf.withName("broadcast_root").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+      summands = tf.withName("summands").placeholder(TFloat64.class, Placeholder.shape(Shape.of(SUMMANDS)));
+      if (collectives != null) {
+        broadcast = broadcastOp(tf, collectives);
+        sums = collectives.sum(tf, summands);
+      } else {
+        broadcast = null;
+        sums = summands;
+      }
+      session = collectives == null ? new Session(graph, Cluster.session(execution))
+          : TargetedSessions.open(graph, Cluster.start(execution), Cluster.session(execution));
       session.initialize();
       if (emaStart != null) {
         session.runner().addTarget(emaStart).run(); // the average starts at the initial weights
@@ -173,14 +204,25 @@ public final class TensorFlowEngine implements Engine {
     }
   }
 
-  private static ConfigProto sessionConfig(Precision precision) {
-    ConfigProto.Builder config = ConfigProto.newBuilder().setAllowSoftPlacement(true);
-    if (precision == Precision.BFLOAT16) {
-      // Grappler rewrites the graph at the session's first run; the GraphDef (and so a SavedModel) stays float32
-      config.getGraphOptionsBuilder().getRewriteOptionsBuilder()
-          .setAutoMixedPrecisionOnednnBfloat16(RewriterConfig.Toggle.ON);
+  /**
+   * Sets every variable of the graph (weights, batch-norm statistics, optimiser state, averages) to the root's
+   * value: a sum over the group where every member but the root contributes zeros. Variables in name order, so
+   * that the members' keys pair up.
+   */
+  private Op broadcastOp(Ops tf, Collectives collectives) {
+    List<GraphOperation> variables = new ArrayList<>();
+    graph.operations().forEachRemaining(op -> {
+      if (op.type().equals("VariableV2")) {
+        variables.add(op);
+      }
+    });
+    variables.sort(Comparator.comparing(GraphOperation::name));
+    List<Op> assigns = new ArrayList<>();
+    for (GraphOperation v : variables) {
+      Output<TFloat32> ref = v.output(0);
+      assigns.add(tf.assign(ref, collectives.sum(tf, tf.math.mul(ref, root))));
     }
-    return config.build();
+    return tf.withName("broadcast").withControlDependencies(assigns).noOp();
   }
 
   /** {@code min(1, clip / globalNorm)}, PyTorch's {@code clip_grad_norm_} factor (without its 1e-6). */
@@ -206,11 +248,69 @@ public final class TensorFlowEngine implements Engine {
   }
 
   public static TensorFlowEngine create(ModelSpec spec, OptimizerSpec optimizer, Device device) {
-    return new TensorFlowEngine(spec, optimizer, device, Precision.FLOAT32);
+    return create(spec, optimizer, device, Precision.FLOAT32);
   }
 
   public static TensorFlowEngine create(ModelSpec spec, OptimizerSpec optimizer, Device device, Precision precision) {
-    return new TensorFlowEngine(spec, optimizer, device, precision);
+    return new TensorFlowEngine(spec, optimizer, Execution.local(device, precision));
+  }
+
+  /** An engine of a replica group when {@code execution.replicas()} has more than one member: see {@link Engine}. */
+  public static TensorFlowEngine create(ModelSpec spec, OptimizerSpec optimizer, Execution execution) {
+    return new TensorFlowEngine(spec, optimizer, execution);
+  }
+
+  @Override
+  public Replicas replicas() {
+    return replicas;
+  }
+
+  @Override
+  public void broadcastState() {
+    if (broadcast == null) {
+      return;
+    }
+    try (TFloat32 mine = TFloat32.scalarOf(replicas.rank() == 0 ? 1f : 0f)) {
+      session.runner().feed(root, mine).addTarget(broadcast).run();
+    }
+  }
+
+  @Override
+  public double[] sumOverReplicas(double... values) {
+    if (values.length > SUMMANDS) {
+      throw new IllegalArgumentException("at most " + SUMMANDS + " values per sum, got " + values.length);
+    }
+    double[] padded = java.util.Arrays.copyOf(values, SUMMANDS);
+    try (TFloat64 in = TFloat64.vectorOf(padded); Result out = session.runner().feed(summands, in).fetch(sums).run()) {
+      TFloat64 total = (TFloat64) out.get(0);
+      double[] result = new double[values.length];
+      for (int i = 0; i < result.length; i++) {
+        result[i] = total.getDouble(i);
+      }
+      return result;
+    }
+  }
+
+  @Override
+  public String weightsDigest() {
+    MessageDigest digest;
+    try {
+      digest = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    ByteBuffer bytes = ByteBuffer.allocate(4 * 4096);
+    for (float[] w : weights()) {
+      for (float f : w) {
+        if (!bytes.hasRemaining()) {
+          digest.update(bytes.flip());
+          bytes.clear();
+        }
+        bytes.putInt(Float.floatToRawIntBits(f));
+      }
+    }
+    digest.update(bytes.flip());
+    return HexFormat.of().formatHex(digest.digest(), 0, 8);
   }
 
   @Override
