@@ -60,12 +60,17 @@ class TestReplicas {
   /** Runs {@code body} on both members at once, each with its own engine; returns what each returned. */
   private static <T> List<T> onBoth(List<String> addresses, int timeoutSeconds, Function<Integer, ModelSpec> model,
       EngineBody<T> body) throws Exception {
+    return onBoth(addresses, timeoutSeconds, false, model, body);
+  }
+
+  private static <T> List<T> onBoth(List<String> addresses, int timeoutSeconds, boolean syncBatchNorm,
+      Function<Integer, ModelSpec> model, EngineBody<T> body) throws Exception {
     List<Future<T>> futures = new ArrayList<>();
     for (int rank = 0; rank < addresses.size(); rank++) {
       int r = rank;
       futures.add(THREADS.submit(() -> {
         Execution execution = new Execution(Device.CPU, Precision.FLOAT32, 1, List.of(),
-            new Replicas(r, addresses, timeoutSeconds, false));
+            new Replicas(r, addresses, timeoutSeconds, syncBatchNorm));
         try (Engine engine = Engines.tensorflow(model.apply(r), OptimizerSpec.sgd(1e-4), execution)) {
           return body.run(r, engine);
         }
@@ -100,6 +105,52 @@ class TestReplicas {
     assertThat(digests.get(0)[0]).isNotEqualTo(digests.get(1)[0]);
     assertThat(digests.get(1)[1]).isEqualTo(digests.get(0)[1]).isEqualTo(digests.get(0)[0]);
     assertThat(digests.get(1)[2]).isEqualTo(digests.get(0)[2]).isNotEqualTo(digests.get(0)[1]);
+  }
+
+  private static ImageBatch concat(ImageBatch a, ImageBatch b) {
+    float[] px = java.util.Arrays.copyOf(a.pixels(), a.pixels().length + b.pixels().length);
+    System.arraycopy(b.pixels(), 0, px, a.pixels().length, b.pixels().length);
+    return new ImageBatch(px, a.count() + b.count(), a.height(), a.width(), a.channels());
+  }
+
+  private static double maxDifference(float[] a, float[] b) {
+    double max = 0;
+    for (int i = 0; i < a.length; i++) {
+      max = Math.max(max, Math.abs(a[i] - b[i]));
+    }
+    return max;
+  }
+
+  @Test
+  void synchronisedBatchNormTrainsAsOneEngineOnTheGlobalBatch() throws Exception {
+    ImageBatch[] halves = {noise(4, 12, 1), noise(4, 12, 2)};
+    float[][] targets = {oneHot(4, 1), oneHot(4, 2)};
+    ImageBatch probe = noise(3, 12, 9);
+    float[] single;
+    try (Engine engine = Engines.tensorflow(TINY, OptimizerSpec.sgd(1e-4), Execution.local(Device.CPU, Precision.FLOAT32))) {
+      float[] both = java.util.Arrays.copyOf(targets[0], 24);
+      System.arraycopy(targets[1], 0, both, 12, 12);
+      for (int step = 0; step < 3; step++) {
+        engine.trainStep(concat(halves[0], halves[1]), both, 0.1f);
+      }
+      single = engine.predict(probe);
+    }
+    EngineBody<float[]> train = (rank, engine) -> {
+      for (int step = 0; step < 3; step++) {
+        engine.trainStep(halves[rank], targets[rank], 0.1f);
+      }
+      return engine.predict(probe);
+    };
+    List<float[]> synced = onBoth(freeAddresses(2), 60, true, rank -> TINY, train);
+    List<float[]> perReplica = onBoth(freeAddresses(2), 60, false, rank -> TINY, train);
+
+    double syncedError = maxDifference(synced.get(0), single);
+    double perReplicaError = maxDifference(perReplica.get(0), single);
+    System.out.printf("largest logit difference to one engine on the global batch: synchronised batch norm %.2e, "
+        + "per-replica %.2e%n", syncedError, perReplicaError);
+    assertThat(synced.get(1)).containsExactly(synced.get(0));
+    assertThat(syncedError).as("logits after 3 steps, synchronised batch norm").isLessThan(1e-4);
+    assertThat(perReplicaError).as("each replica's own statistics are another model").isGreaterThan(100 * syncedError);
   }
 
   @Test

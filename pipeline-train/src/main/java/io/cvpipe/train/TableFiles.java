@@ -11,6 +11,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongPredicate;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.data.Record;
@@ -32,26 +33,55 @@ final class TableFiles {
   static InMemorySamples load(List<String> files, Schema projection, Configuration conf) {
     InMemorySamples samples = new InMemorySamples();
     for (String file : files) {
-      try (CloseableIterable<Record> records = Parquet.read(HadoopInputFile.fromLocation(file, conf))
-          .project(projection)
-          .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(projection, fileSchema))
-          .build()) {
-        for (Record r : records) {
-          Object label = r.getField("class_index");
-          if (label == null) {
-            throw Errors.state("sample " + r.getField("sample_id") + " in " + file + " has no class_index: "
-                + "classification training needs labelled samples (COCO detection datasets are not supported yet)");
-          }
-          ByteBuffer image = (ByteBuffer) r.getField("image");
-          byte[] bytes = new byte[image.remaining()];
-          image.duplicate().get(bytes);
-          samples.add((Long) r.getField("sample_id"), (Integer) label, bytes);
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read data file " + file, e);
+      read(file, 0, Long.MAX_VALUE, projection, conf, samples);
+    }
+    return samples;
+  }
+
+  /** The rows of {@code slices}, in slice order (a rank's share of an epoch: see {@link Deal}). */
+  static InMemorySamples loadSlices(List<Deal.Slice> slices, Schema projection, Configuration conf) {
+    InMemorySamples samples = new InMemorySamples();
+    for (Deal.Slice slice : slices) {
+      long read = read(slice.location(), slice.first(), slice.count(), projection, conf, samples);
+      if (read != slice.count()) {
+        throw Errors.state(slice.location() + " has " + (slice.first() + read) + " rows where the table's metadata "
+            + "promised at least " + (slice.first() + slice.count()) + ": the data file changed under the snapshot");
       }
     }
     return samples;
+  }
+
+  /** Adds rows {@code first .. first + count - 1} of {@code file} to {@code samples}; returns how many. */
+  private static long read(String file, long first, long count, Schema projection, Configuration conf,
+      InMemorySamples samples) {
+    long row = 0;
+    long added = 0;
+    try (CloseableIterable<Record> records = Parquet.read(HadoopInputFile.fromLocation(file, conf))
+        .project(projection)
+        .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(projection, fileSchema))
+        .build()) {
+      for (Record r : records) {
+        if (row++ < first) {
+          continue;
+        }
+        if (added == count) {
+          break;
+        }
+        Object label = r.getField("class_index");
+        if (label == null) {
+          throw Errors.state("sample " + r.getField("sample_id") + " in " + file + " has no class_index: "
+              + "classification training needs labelled samples (COCO detection datasets are not supported yet)");
+        }
+        ByteBuffer image = (ByteBuffer) r.getField("image");
+        byte[] bytes = new byte[image.remaining()];
+        image.duplicate().get(bytes);
+        samples.add((Long) r.getField("sample_id"), (Integer) label, bytes);
+        added++;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read data file " + file, e);
+    }
+    return added;
   }
 
   /**
@@ -60,6 +90,12 @@ final class TableFiles {
    */
   static Map<Long, StoredAugmentation[]> loadReinforced(List<String> files, Schema schema, String version,
       Configuration conf) {
+    return loadReinforced(files, schema, version, id -> true, conf);
+  }
+
+  /** As above, of the samples {@code keep} accepts (a rank's share). */
+  static Map<Long, StoredAugmentation[]> loadReinforced(List<String> files, Schema schema, String version,
+      LongPredicate keep, Configuration conf) {
     Map<Long, List<StoredAugmentation>> bySample = new HashMap<>();
     for (String file : files) {
       try (CloseableIterable<Record> records = Parquet.read(HadoopInputFile.fromLocation(file, conf))
@@ -67,7 +103,7 @@ final class TableFiles {
           .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(schema, fileSchema))
           .build()) {
         for (Record r : records) {
-          if (version.equals(r.getField("version"))) {
+          if (version.equals(r.getField("version")) && keep.test((Long) r.getField("sample_id"))) {
             StoredAugmentation a = StoredAugmentation.from(r);
             bySample.computeIfAbsent(a.sampleId(), id -> new ArrayList<>()).add(a);
           }

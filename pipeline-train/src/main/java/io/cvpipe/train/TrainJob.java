@@ -44,6 +44,7 @@ public final class TrainJob {
   private final SparkSession spark;
   private final TrainSettings settings;
   private final long pollSeconds;
+  private int attempts;
 
   public TrainJob(SparkSession spark, TrainSettings settings) {
     this(spark, settings, 10);
@@ -65,6 +66,7 @@ public final class TrainJob {
   }
 
   public List<EpochMetrics> run() {
+    attempts = 1;
     long earlier = recorded(spark, settings.run());
     java.nio.file.Path runDir = java.nio.file.Path.of(settings.modelsDir(), settings.run());
     if (!settings.resume() && (earlier > 0 || Checkpoints.any(runDir))) {
@@ -116,21 +118,110 @@ public final class TrainJob {
     System.err.printf(Locale.ROOT, "train %s: %s at snapshot %d: %d training files (%,d MB), %d validation files, %d classes%n",
         settings.run(), samplesName, snapshot.snapshotId(), train.files.size(), train.bytes >> 20, val.files.size(), classes);
 
-    TaskBody body = new TaskBody(settings, new ArrayList<>(labels), train.files, val.files, projection, reinforced,
-        new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()));
+    SerializableConfiguration conf = new SerializableConfiguration(spark.sparkContext().hadoopConfiguration());
+    if (settings.tasks() == 1) {
+      TaskBody body = new TaskBody(settings, new ArrayList<>(labels), train.locations(), val.locations(), projection,
+          reinforced, conf);
+      return await(body, 1, runDir, snapshot.snapshotId(), (int) earlier);
+    }
+    return distributed(labels, train, val, projection, reinforced, conf, runDir, snapshot.snapshotId(), (int) earlier);
+  }
+
+  /** How many attempts the last {@link #run} took (1 when nothing failed). */
+  public int attempts() {
+    return attempts;
+  }
+
+  /**
+   * {@code train.tasks} barrier tasks, one replica each. A failed barrier result stage is not retried by Spark, so
+   * this loop does it: each attempt is a new job on fresh ports that resumes from the last complete checkpoint.
+   */
+  private List<EpochMetrics> distributed(List<String> labels, Plan train, Plan val, Schema projection,
+      Reinforced reinforced, SerializableConfiguration conf, java.nio.file.Path runDir, long snapshotId, int earlier) {
+    int tasks = settings.tasks();
+    int slots = spark.sparkContext().defaultParallelism();
+    String master = spark.sparkContext().master();
+    if (master.startsWith("local") && slots < tasks) {
+      throw Errors.setting("train.tasks", tasks + " barrier tasks need " + tasks + " task slots at once, and "
+          + master + " has " + slots + ": run with --master local[" + tasks + "] or more, or lower train.tasks");
+    }
+    if (train.rows() < tasks) {
+      throw Errors.setting("train.tasks", tasks + " tasks for " + train.rows() + " training samples: every task needs "
+          + "at least one");
+    }
+    long share = (train.bytes + tasks - 1) / tasks + val.bytes
+        + (reinforced == null ? 0 : reinforced.bytes() / tasks);
+    long heap = settings.workerHeapBytes() > 0 ? settings.workerHeapBytes() >> 20 : 1024 + 3 * (share >> 20);
+    System.err.printf(Locale.ROOT, "train %s: %d tasks, %,d samples each per epoch (the deal changes every epoch), a "
+        + "global batch of %d at the base scale, %s batch norm, training processes of %,d MB heap%n", settings.run(),
+        tasks, Deal.share(train.files(), tasks), settings.sampler().batchSize() * tasks,
+        settings.syncBatchNorm() ? "synchronised" : "per-task", heap);
+    int written = earlier;
+    for (attempts = 1; ; attempts++) {
+      List<EpochMetrics> done = attempts == 1 && !settings.resume() ? List.of() : Checkpoints.completed(runDir);
+      if (done.size() >= settings.epochs()) {
+        return done;
+      }
+      TrainingTask body = new TrainingTask(settings, labels, train.files(), val.locations(), projection, reinforced, conf,
+          attempts, done, heap);
+      try {
+        return await(body, tasks, runDir, snapshotId, written);
+      } catch (SparkJobFailed failed) {
+        written = failed.written;
+        String[] user = TrainingTask.userError(failed.getCause());
+        if (user != null) {
+          throw switch (TrainingTask.kind(user[0])) {
+            case SETTINGS -> Errors.usage(user[1]);
+            case INPUT -> Errors.input(user[1]);
+            case STATE -> Errors.state(user[1]);
+          };
+        }
+        String cause = TrainingTask.cause(failed.getCause());
+        if (attempts == settings.maxAttempts()) {
+          throw Errors.state("train " + settings.run() + ": attempt " + attempts + " of " + settings.maxAttempts()
+              + " failed, the last allowed (train.max-attempts): " + cause);
+        }
+        System.err.printf(Locale.ROOT, "train %s: attempt %d of %d failed: %s%ntrain %s: attempt %d starts on fresh "
+            + "ports and resumes after epoch %d (the last complete checkpoint)%n", settings.run(), attempts,
+            settings.maxAttempts(), cause, settings.run(), attempts + 1, Checkpoints.completed(runDir).size());
+      }
+    }
+  }
+
+  /** A failed training job, and the last epoch the driver had written to train_metrics by then. */
+  private static final class SparkJobFailed extends RuntimeException {
+    private final int written;
+
+    SparkJobFailed(Throwable cause, int written) {
+      super(cause);
+      this.written = written;
+    }
+  }
+
+  /**
+   * Runs the barrier stage of {@code tasks} tasks and waits for it, writing each finished epoch to train_metrics
+   * as its checkpoint completes (when the driver sees the models directory), the rest when the tasks return.
+   */
+  private List<EpochMetrics> await(AbstractFunction1<scala.collection.Iterator<Integer>, scala.collection.Iterator<EpochMetrics>> body,
+      int tasks, java.nio.file.Path runDir, long snapshotId, int written) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    JavaFutureAction<List<EpochMetrics>> job = jsc.parallelize(List.of(0), 1).rdd().barrier()
+    List<Integer> ranks = new ArrayList<>();
+    for (int i = 0; i < tasks; i++) {
+      ranks.add(i);
+    }
+    JavaFutureAction<List<EpochMetrics>> job = jsc.parallelize(ranks, tasks).rdd().barrier()
         .mapPartitions(body, false, ClassTag$.MODULE$.apply(EpochMetrics.class)).toJavaRDD().collectAsync();
-    int written = (int) earlier;
     while (true) {
       try {
         List<EpochMetrics> metrics = job.get(pollSeconds, TimeUnit.SECONDS);
-        writeMetrics(metrics, written, snapshot.snapshotId());
+        writeMetrics(metrics, written, snapshotId);
         return metrics;
       } catch (TimeoutException running) {
-        // epochs the task has finished, while it trains on (when the driver sees the models directory)
-        written = writeMetrics(Checkpoints.completed(runDir), written, snapshot.snapshotId());
+        written = writeMetrics(Checkpoints.completed(runDir), written, snapshotId);
       } catch (ExecutionException e) {
+        if (tasks > 1) {
+          throw new SparkJobFailed(e.getCause(), writeMetrics(Checkpoints.completed(runDir), written, snapshotId));
+        }
         throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
       } catch (InterruptedException e) {
         job.cancel(true);
@@ -176,16 +267,25 @@ public final class TrainJob {
             settings.run(), reinforced.version, reinforcement.samples(), missing <= 0 ? "" : String.format(Locale.ROOT,
                 "; %,d newer samples have none yet (re-run cvpipe reinforce): they train on their labels", missing));
       }
-      List<EpochMetrics> metrics = new TrainLoop(settings, labels, context.partitionId(),
-          context.getTaskInfos().length, System.err).run(train, val, reinforcement);
+      List<EpochMetrics> metrics = new TrainLoop(settings, labels, System.err).run(train, val, reinforcement);
       return CollectionConverters.asScala(metrics.iterator());
     }
   }
 
-  private record Plan(List<String> files, long bytes) {}
+  /** The data files of a split, sorted by location, with their rows and bytes. */
+  private record Plan(List<Deal.DataFile> files, long bytes) {
+
+    List<String> locations() {
+      return files.stream().map(Deal.DataFile::location).toList();
+    }
+
+    long rows() {
+      return files.stream().mapToLong(Deal.DataFile::rows).sum();
+    }
+  }
 
   /** A reinforced table's data files holding the training split at its finished version. */
-  private record Reinforced(List<String> files, Schema schema, String version) implements Serializable {}
+  record Reinforced(List<String> files, Schema schema, String version, long bytes) implements Serializable {}
 
   private Reinforced reinforced() {
     String name = Tables.reinforced(settings.dataset());
@@ -200,6 +300,7 @@ public final class TrainJob {
           + "was stopped before it completed): re-run cvpipe reinforce with the same settings to finish it");
     }
     List<String> files = new ArrayList<>();
+    long bytes = 0;
     try (CloseableIterable<FileScanTask> tasks = table.newScan().filter(Expressions.and(
         Expressions.equal("split", settings.split()), Expressions.equal("version", version))).planFiles()) {
       for (FileScanTask task : tasks) {
@@ -208,6 +309,7 @@ public final class TrainJob {
               + "first: CALL cvpipe.system.rewrite_data_files(table => '" + name.substring(Tables.CATALOG.length() + 1) + "')");
         }
         files.add(task.file().location());
+        bytes += task.file().fileSizeInBytes();
       }
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("cannot plan the scan of " + name, e);
@@ -221,22 +323,23 @@ public final class TrainJob {
         settings.run(), table.properties().get(Tables.REINFORCE_PROPERTY + "teachers"), version,
         table.properties().get(Tables.REINFORCE_PROPERTY + "augmentations"), table.properties().get(Tables.REINFORCE_PROPERTY + "top-k"),
         table.properties().get(Tables.REINFORCE_PROPERTY + "policy"), files.size());
-    return new Reinforced(files, table.schema(), version);
+    return new Reinforced(files, table.schema(), version, bytes);
   }
 
   private static Plan plan(Table table, Snapshot snapshot, String split) {
-    List<String> files = new ArrayList<>();
+    List<Deal.DataFile> files = new ArrayList<>();
     long bytes = 0;
     try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(snapshot.snapshotId())
         .filter(Expressions.equal("split", split)).planFiles()) {
       for (FileScanTask task : tasks) {
-        files.add(task.file().location());
+        files.add(new Deal.DataFile(task.file().location(), task.file().recordCount(), task.file().fileSizeInBytes()));
         bytes += task.file().fileSizeInBytes();
       }
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("cannot plan the scan of " + table.name(), e);
     }
-    files.sort(null); // a stable sample order: resumed runs must index the same samples
+    // a stable sample order: resumed runs must index the same samples
+    files.sort(java.util.Comparator.comparing(Deal.DataFile::location));
     return new Plan(files, bytes);
   }
 

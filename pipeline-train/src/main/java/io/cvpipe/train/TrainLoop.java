@@ -5,6 +5,8 @@ import io.cvpipe.common.augment.RandomErasing;
 import io.cvpipe.common.metrics.ClassificationMetrics;
 import io.cvpipe.engine.Engine;
 import io.cvpipe.engine.Engines;
+import io.cvpipe.engine.Execution;
+import io.cvpipe.common.Errors;
 import io.cvpipe.train.input.BatchLoader;
 import io.cvpipe.train.input.InMemorySamples;
 import io.cvpipe.train.input.LoadedBatch;
@@ -22,27 +24,54 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The training loop of one task: CVNets' sampler over the task's samples, the prefetching loader, the
- * engine, the schedule; after each epoch a validation pass (top-1, top-5, loss) and a checkpoint. It runs
- * inside a Spark barrier task and knows only its rank and world size, so the distributed issue can start N
- * of them.
+ * The training loop of one member of the replica group (one Spark barrier task): CVNets' sampler over the
+ * member's share of the epoch, the prefetching loader, the engine, the schedule; after each epoch the group's
+ * loss, and on rank 0 a validation pass (top-1, top-5, loss), the checkpoint and, at the end, the exported
+ * models. All members take the same number of steps at the same scales (the sampler is seeded by the epoch
+ * alone and every share has the same size), so their all-reduces pair up; at each epoch's end they compare
+ * their weights' digests.
  */
 final class TrainLoop {
 
+  /** A rank's samples in an epoch, and the stored augmentations of those samples on a reinforced dataset. */
+  record Share(InMemorySamples samples, Reinforcement reinforcement) {}
+
+  /** The training data of one member, epoch by epoch. */
+  interface EpochData {
+    /** How many samples {@link #load} gives for {@code epoch}, without loading them. */
+    int size(int epoch);
+
+    Share load(int epoch);
+  }
+
+  /** Where this loop runs: its rank in a group of {@code world}, the engine's placement, and which attempt of the run this is (1 first). */
+  record Member(int rank, int world, Execution execution, int attempt) {
+
+    static Member alone(TrainSettings settings) {
+      return new Member(0, 1, Execution.local(settings.device(), settings.precision()), 1);
+    }
+  }
+
   private final TrainSettings settings;
   private final int classes;
+  private final Member member;
   private final int rank;
   private final int world;
   private final PrintStream log;
 
   private final List<String> labels;
 
-  TrainLoop(TrainSettings settings, List<String> labels, int rank, int world, PrintStream log) {
+  TrainLoop(TrainSettings settings, List<String> labels, PrintStream log) {
+    this(settings, labels, Member.alone(settings), log);
+  }
+
+  TrainLoop(TrainSettings settings, List<String> labels, Member member, PrintStream log) {
     this.settings = settings;
     this.labels = labels;
     this.classes = labels.size();
-    this.rank = rank;
-    this.world = world;
+    this.member = member;
+    this.rank = member.rank();
+    this.world = member.world();
     this.log = log;
   }
 
@@ -52,36 +81,69 @@ final class TrainLoop {
 
   /** {@code reinforcement}: the reinforced dataset's stored augmentations and teacher answers, or null. */
   List<EpochMetrics> run(InMemorySamples train, InMemorySamples val, Reinforcement reinforcement) {
+    Share all = new Share(train, reinforcement);
+    EpochData data = new EpochData() {
+      @Override
+      public int size(int epoch) {
+        return train.size();
+      }
+
+      @Override
+      public Share load(int epoch) {
+        return all;
+      }
+    };
+    Path runDir = Path.of(settings.modelsDir(), settings.run());
+    return run(data, val, settings.resume() ? Checkpoints.completed(runDir) : List.of());
+  }
+
+  /**
+   * Trains epochs {@code done.size() + 1 ..} (resuming from the last of {@code done}, complete checkpoints of this
+   * run); returns every epoch's metrics on rank 0, nothing on the others.
+   */
+  List<EpochMetrics> run(EpochData data, InMemorySamples val, List<EpochMetrics> done) {
     float[] mean = settings.channels() == 1 ? new float[] {0.5f} : Pixels.IMAGENET_MEAN;
     float[] std = settings.channels() == 1 ? new float[] {0.25f} : Pixels.IMAGENET_STD;
-    int threads = settings.loaderThreads() > 0 ? settings.loaderThreads() : Runtime.getRuntime().availableProcessors();
+    int threads = settings.loaderThreads() > 0 ? settings.loaderThreads()
+        : member.execution().threads() > 0 ? member.execution().threads() : Runtime.getRuntime().availableProcessors();
     Sampler sampler = new Sampler(settings.sampler(), settings.seed());
     Path runDir = Path.of(settings.modelsDir(), settings.run());
-    List<EpochMetrics> metrics = new ArrayList<>(settings.resume() ? Checkpoints.completed(runDir) : List.of());
+    List<EpochMetrics> metrics = new ArrayList<>(done);
     long iteration = 0;
-    try (Engine engine = Engines.tensorflow(settings.modelSpec(classes), settings.optimizer(), settings.device(),
-        settings.precision())) {
-      log.printf(Locale.ROOT, "train %s: %s x%s, %,d parameters, %s, %,d training and %,d validation samples, %s scales %s%n",
-          settings.run(), settings.model(), settings.width(), engine.parameterCount(), settings.precision().code(), train.size(),
-          val.size(), settings.sampler().kind().code(), sampler.scales());
+    try (Engine engine = Engines.tensorflow(settings.modelSpec(classes), settings.optimizer(), member.execution())) {
+      if (rank == 0) {
+        log.printf(Locale.ROOT, "train %s: %s x%s, %,d parameters, %s, %s%,d training samples per %s and %,d validation "
+            + "samples, %s scales %s%n", settings.run(), settings.model(), settings.width(), engine.parameterCount(),
+            settings.precision().code(), world > 1 ? world + " tasks, " : "", data.size(0), world > 1 ? "task" : "epoch",
+            val.size(), settings.sampler().kind().code(), sampler.scales());
+      }
       int first = metrics.size();
       if (first > 0) {
-        // weights, batch-norm statistics and momentum come from the checkpoint; the sampler, augmentation and
-        // schedule are functions of (seed, epoch, iteration): the run continues as if never stopped
-        engine.restoreCheckpoint(Path.of(metrics.get(first - 1).checkpoint()));
-        for (int e = 0; e < first; e++) {
-          iteration += sampler.epoch(train.size(), e, rank, world).size();
+        // weights, batch-norm statistics and momentum come from the checkpoint (rank 0 reads it and gives it to
+        // the others); the deal, sampler, augmentation and schedule are functions of (seed, epoch, iteration):
+        // the run continues as if never stopped
+        if (rank == 0) {
+          engine.restoreCheckpoint(Path.of(metrics.get(first - 1).checkpoint()));
         }
-        log.printf(Locale.ROOT, "train %s: resuming after epoch %d (iteration %d) from %s%n", settings.run(), first,
-            iteration, metrics.get(first - 1).checkpoint());
+        for (int e = 0; e < first; e++) {
+          iteration += sampler.epoch(data.size(e), e, 0, 1).size();
+        }
+        if (rank == 0) {
+          log.printf(Locale.ROOT, "train %s: resuming after epoch %d (iteration %d) from %s%n", settings.run(), first,
+              iteration, metrics.get(first - 1).checkpoint());
+        }
       }
+      engine.broadcastState(); // one starting point for the group (a no-op alone)
       for (int epoch = first; epoch < settings.epochs(); epoch++) {
         long start = System.nanoTime();
         double lossSum = 0;
         long images = 0;
         long skipped = 0;
         double lr = settings.schedule().at(iteration, epoch);
-        List<BatchPlan> plans = sampler.epoch(train.size(), epoch, rank, world);
+        Share share = data.load(epoch);
+        InMemorySamples train = share.samples();
+        Reinforcement reinforcement = share.reinforcement();
+        List<BatchPlan> plans = sampler.epoch(train.size(), epoch, 0, 1);
         int step = 0;
         try (BatchLoader loader = new BatchLoader(plans, train, View.TRAIN, settings.crop(), settings.erasing(),
             settings.valCropFraction(), settings.channels(), mean, std, settings.seed(), epoch, threads,
@@ -90,7 +152,15 @@ final class TrainLoop {
             LoadedBatch batch = loader.next();
             skipped += batch.skipped();
             if (batch.images().count() == 0) {
+              if (world > 1) { // the others wait in this step's all-reduce
+                throw Errors.input("train " + settings.run() + ": rank " + rank + " could decode no image of its step "
+                    + step + " in epoch " + (epoch + 1) + " (see the warnings above); fix or delete those samples");
+              }
               continue;
+            }
+            if (member.attempt() == 1 && rank == settings.crashRank() && iteration == settings.crashStep()) {
+              throw new IllegalStateException("train.test-hook.crash-rank: rank " + rank + " fails on purpose at step "
+                  + iteration + " (a test hook: only the first attempt fails)");
             }
             lr = settings.schedule().at(iteration, epoch);
             float loss;
@@ -103,21 +173,32 @@ final class TrainLoop {
                   Targets.smoothed(batch.labels(), classes, settings.labelSmoothing()), (float) lr);
             }
             if (!Float.isFinite(loss)) {
-              throw new IllegalStateException("train " + settings.run() + ": loss is " + loss + " at epoch " + (epoch + 1)
+              throw Errors.state("train " + settings.run() + ": loss is " + loss + " at epoch " + (epoch + 1)
                   + ", step " + step + " (learning rate " + lr + "). Lower train.lr.max or raise train.lr.warmup-iterations");
             }
             lossSum += loss * batch.images().count();
             images += batch.images().count();
             iteration++;
             step++;
-            if (step % settings.logEvery() == 0) {
+            if (step % settings.logEvery() == 0 && rank == 0) {
               double seconds = (System.nanoTime() - start) / 1e9;
-              log.printf(Locale.ROOT, "train %s: epoch %d/%d, step %d/%d, loss %.4f, lr %.5f, %.1f img/s%n",
-                  settings.run(), epoch + 1, settings.epochs(), step, plans.size(), lossSum / images, lr, images / seconds);
+              log.printf(Locale.ROOT, "train %s: epoch %d/%d, step %d/%d, loss %.4f, lr %.5f, %.1f img/s%s%n",
+                  settings.run(), epoch + 1, settings.epochs(), step, plans.size(), lossSum / images, lr,
+                  images * world / seconds, world > 1 ? " (all " + world + " tasks; loss of rank 0)" : "");
             }
           }
         }
         double trainSeconds = (System.nanoTime() - start) / 1e9;
+        if (world > 1) { // the group's loss and images, and every rank's skipped samples
+          double[] sums = engine.sumOverReplicas(lossSum, images, skipped);
+          lossSum = sums[0];
+          images = (long) sums[1];
+          skipped = (long) sums[2];
+        }
+        if (rank != 0) {
+          meet(engine, epoch);
+          continue;
+        }
         Evaluation eval = val.size() == 0 ? null : evaluate(engine, val, mean, std, threads);
         Path checkpoint = Checkpoints.directory(runDir, epoch + 1);
         engine.saveCheckpoint(checkpoint);
@@ -137,12 +218,37 @@ final class TrainLoop {
                 ", val loss %.4f, top-1 %.4f, top-5 %.4f", m.valLoss(), m.top1(), m.top5())
                 + (emaScores == null ? "" : String.format(Locale.ROOT, " (EMA: loss %.4f, top-1 %.4f)", m.emaValLoss(),
                     m.emaTop1())), m.imagesPerSecond(), m.seconds());
+        meet(engine, epoch);
       }
       if (rank == 0) {
         export(engine, runDir, metrics, mean, std);
       }
     }
-    return metrics;
+    return rank == 0 ? metrics : List.of();
+  }
+
+  /**
+   * The end of an epoch for the group: every member waits here (in an all-reduce, so within the collective timeout)
+   * for rank 0's validation and checkpoint, and the members' weights must be the same bits. They are, unless an
+   * all-reduce or the deal went wrong: then stop, loudly. Each member sums the first 20 bits of its weights' digest,
+   * and their squares, over the group (exact in float64 up to 4,096 members): the sums are {@code world} times its
+   * own only if all digests are equal.
+   */
+  private void meet(Engine engine, int epoch) {
+    if (world == 1) {
+      return;
+    }
+    String digest = engine.weightsDigest();
+    double mine = Long.parseLong(digest.substring(0, 5), 16);
+    double[] sums = engine.sumOverReplicas(mine, mine * mine);
+    if (sums[0] != world * mine || sums[1] != world * mine * mine) {
+      throw new IllegalStateException("train " + settings.run() + ": after epoch " + (epoch + 1) + " the replicas' "
+          + "weights differ (rank " + rank + " holds " + digest + "); the all-reduce did not keep them in step");
+    }
+    if (rank == 0) {
+      log.printf(Locale.ROOT, "train %s: epoch %d: all %d replicas hold weights %s%n", settings.run(), epoch + 1, world,
+          digest);
+    }
   }
 
   /**

@@ -45,7 +45,15 @@ public record TrainSettings(
     int logEvery,
     long maxTaskBytes,
     boolean resume,
-    int keepBest) implements Serializable {
+    int keepBest,
+    int tasks,
+    boolean syncBatchNorm,
+    int maxAttempts,
+    int collectiveTimeoutSeconds,
+    int threads,
+    long workerHeapBytes,
+    int crashRank,
+    long crashStep) implements Serializable {
 
   public static TrainSettings from(Settings s) {
     String model = s.choice("train.model", Model.class, Model::code).code();
@@ -107,9 +115,25 @@ public record TrainSettings(
         s.intIn("train.log-every", 1, 1_000_000),
         s.bytes("train.max-task-bytes"),
         s.bool("train.resume"),
-        s.intIn("train.keep-best", 1, 1_000_000));
+        s.intIn("train.keep-best", 1, 1_000_000),
+        s.intIn("train.tasks", 1, 4096),
+        s.bool("train.sync-batch-norm"),
+        s.intIn("train.max-attempts", 1, 100),
+        collectiveTimeout(s),
+        s.intIn("train.threads", 0, 4096),
+        "auto".equals(s.stringOr("train.worker-heap", "auto")) ? 0 : s.bytes("train.worker-heap"),
+        s.intIn("train.test-hook.crash-rank", -1, 4095),
+        s.longAtLeast("train.test-hook.crash-step", 0));
     settings.modelSpec(2); // the architecture's own checks (output stride against the stem), before Spark starts
     return settings;
+  }
+
+  private static int collectiveTimeout(Settings s) {
+    long seconds = s.duration("train.collective-timeout").toSeconds();
+    if (seconds < 1 || seconds > 86_400) {
+      throw Errors.setting("train.collective-timeout", seconds + " s must be between 1 s and 1 day");
+    }
+    return (int) seconds;
   }
 
   private static Device device(Settings s) {

@@ -1,6 +1,9 @@
 package io.cvpipe.engine.tensorflow;
 
+import java.util.List;
 import org.tensorflow.Operand;
+import org.tensorflow.OperationAttributeInspector;
+import org.tensorflow.TensorFlow;
 import org.tensorflow.OperationBuilder;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.family.TType;
@@ -14,6 +17,9 @@ import org.tensorflow.types.family.TType;
 final class Collectives {
 
   private static final long GROUP_KEY = 1;
+  /** Instance keys of gradient all-reduces: the forward key plus this. */
+  private static final long GRADIENT_KEYS = 1L << 24;
+  private static boolean gradientRegistered;
 
   private final int size;
   private final float timeoutSeconds;
@@ -37,9 +43,13 @@ final class Collectives {
     return reduce(scope, x, "Id");
   }
 
-  @SuppressWarnings("unchecked")
   private <T extends TType> Operand<T> reduce(Ops scope, Operand<T> x, String finalOp) {
-    int key = ++lastKey;
+    return build(scope, x, size, ++lastKey, finalOp, timeoutSeconds, hint);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T extends TType> Operand<T> build(Ops scope, Operand<T> x, long size, long key, String finalOp,
+      float timeoutSeconds, String hint) {
     OperationBuilder op = scope.scope().opBuilder("CollectiveReduce", "allreduce_" + key)
         .addInput(x.asOutput())
         .setAttr("group_size", size)
@@ -51,5 +61,27 @@ final class Collectives {
         .setAttr("communication_hint", hint)
         .setAttr("timeout_seconds", timeoutSeconds);
     return (Operand<T>) op.build().output(0);
+  }
+
+  /**
+   * Lets {@code Graph.addGradients} differentiate through a sum over the group (TensorFlow has no gradient for
+   * it): every member's output is the sum of every member's input, so the gradient of an input is the sum over
+   * the group of the gradients of the outputs, itself an all-reduce, keyed far from the forward keys so that the
+   * members pair the same ops. Only sums are differentiable here (a mean would need the division too).
+   */
+  static synchronized void registerGradient() {
+    if (gradientRegistered) {
+      return;
+    }
+    TensorFlow.registerCustomGradient("CollectiveReduce", (tf, op, upstream) -> {
+      OperationAttributeInspector attributes = op.attributes();
+      if (!"Id".equals(attributes.getAttrString("final_op"))) {
+        throw new IllegalStateException("only a sum over the group is differentiable, not " + op.name());
+      }
+      return List.of(build(tf, (Operand<TType>) upstream.get(0), attributes.getAttrInt("group_size"),
+          GRADIENT_KEYS + attributes.getAttrInt("instance_key"), "Id", attributes.getAttrFloat("timeout_seconds"),
+          attributes.getAttrString("communication_hint")));
+    });
+    gradientRegistered = true;
   }
 }

@@ -14,6 +14,7 @@ import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.nn.FusedBatchNorm;
 import org.tensorflow.op.random.TruncatedNormal;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
@@ -36,12 +37,21 @@ final class Layers {
   private final float bnMomentum;
   private boolean training;
   private boolean averaged;
+  private Collectives synchronised;
   private int initCounter;
 
   Layers(Ops tf, long seed, float bnMomentum) {
     this.tf = tf;
     this.seed = seed;
     this.bnMomentum = bnMomentum;
+  }
+
+  /**
+   * Training builds that follow normalise with the moments of the group's global batch: each layer all-reduces
+   * its sums of x and x squared and its pixel count (one collective per layer, and one for its gradient).
+   */
+  void synchronise(Collectives group) {
+    this.synchronised = group;
   }
 
   void training(boolean training) {
@@ -121,6 +131,9 @@ final class Layers {
     if (!training) {
       return tf.nn.fusedBatchNorm(x, gamma, beta, mean, var, FusedBatchNorm.isTraining(false), FusedBatchNorm.epsilon(1e-5f)).y();
     }
+    if (synchronised != null) {
+      return synchronisedBatchNorm(x, gamma, beta, mean, var, channels);
+    }
     Operand<TFloat32> empty = tf.constant(new float[0]);
     FusedBatchNorm<TFloat32, TFloat32> bn = tf.nn.fusedBatchNorm(x, gamma, beta, empty, empty,
         FusedBatchNorm.isTraining(true), FusedBatchNorm.epsilon(1e-5f));
@@ -129,6 +142,30 @@ final class Layers {
     statisticsUpdates.add(tf.assign(mean, tf.math.add(tf.math.mul(mean, keep), tf.math.mul(bn.batchMean(), m))));
     statisticsUpdates.add(tf.assign(var, tf.math.add(tf.math.mul(var, keep), tf.math.mul(bn.batchVariance(), m))));
     return bn.y();
+  }
+
+  /** Batch norm in training mode over the group's batch; the moving statistics as the fused op keeps them. */
+  private Operand<TFloat32> synchronisedBatchNorm(Operand<TFloat32> x, Variable<TFloat32> gamma, Variable<TFloat32> beta,
+      Variable<TFloat32> mean, Variable<TFloat32> var, long channels) {
+    int c = Math.toIntExact(channels);
+    Operand<TInt32> axes = tf.constant(new int[] {0, 1, 2});
+    Operand<TFloat32> pixels = tf.stopGradient(tf.dtypes.cast(tf.prod(tf.slice(tf.shape(x), tf.constant(new int[] {0}),
+        tf.constant(new int[] {3})), tf.constant(0)), TFloat32.class));
+    Operand<TFloat32> local = tf.concat(List.of(tf.sum(x, axes), tf.sum(tf.math.square(x), axes),
+        tf.reshape(pixels, tf.constant(new int[] {1}))), tf.constant(0));
+    Operand<TFloat32> total = synchronised.sum(tf, local);
+    Operand<TFloat32> n = tf.slice(total, tf.constant(new int[] {2 * c}), tf.constant(new int[] {1}));
+    Operand<TFloat32> batchMean = tf.math.div(tf.slice(total, tf.constant(new int[] {0}), tf.constant(new int[] {c})), n);
+    Operand<TFloat32> batchVar = tf.math.sub(tf.math.div(tf.slice(total, tf.constant(new int[] {c}),
+        tf.constant(new int[] {c})), n), tf.math.square(batchMean));
+    Operand<TFloat32> scale = tf.math.mul(tf.math.rsqrt(tf.math.add(batchVar, tf.constant(1e-5f))), gamma);
+    Operand<TFloat32> y = tf.math.add(tf.math.mul(tf.math.sub(x, batchMean), scale), beta);
+    Operand<TFloat32> unbiased = tf.math.mul(batchVar, tf.math.div(n, tf.math.sub(n, tf.constant(1f))));
+    Operand<TFloat32> m = tf.constant(bnMomentum);
+    Operand<TFloat32> keep = tf.constant(1f - bnMomentum);
+    statisticsUpdates.add(tf.assign(mean, tf.math.add(tf.math.mul(mean, keep), tf.math.mul(batchMean, m))));
+    statisticsUpdates.add(tf.assign(var, tf.math.add(tf.math.mul(var, keep), tf.math.mul(unbiased, m))));
+    return y;
   }
 
   /** Fully connected layer: kernel (decayed) and bias (not). */

@@ -93,6 +93,10 @@ public final class TensorFlowEngine implements Engine {
       learningRate = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
 
       Layers layers = new Layers(tf, spec.seed(), (float) optimizer.bnMomentum());
+      if (collectives != null && replicas.syncBatchNorm()) {
+        Collectives.registerGradient();
+        layers.synchronise(collectives);
+      }
       layers.training(true);
       Operand<TFloat32> trainLogits = network(layers, spec, images);
       layers.training(false);

@@ -1,0 +1,100 @@
+package io.cvpipe.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cvpipe.common.CvpipeException;
+import io.cvpipe.common.settings.Settings;
+import io.cvpipe.common.testing.ShapesTable;
+import io.cvpipe.common.testing.TestSpark;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two barrier tasks in {@code local[2]}, each training its replica in a process of its own, all-reducing over
+ * loopback. Plumbing and equality, not an accuracy claim.
+ */
+class TestDistributedTraining {
+
+  @TempDir
+  static Path tmp;
+  private static SparkSession spark;
+
+  @BeforeAll
+  static void writeSamples() {
+    spark = TestSpark.start(tmp.resolve("warehouse"));
+    ShapesTable.write(spark, "shapes", Map.of("train", 160, "val", 32), 32, 3);
+  }
+
+  @AfterAll
+  static void stop() {
+    spark.stop();
+  }
+
+  private static TrainSettings settings(String run, String... extra) {
+    List<String> sets = new ArrayList<>(List.of("dataset=shapes", "train.run=" + run, "train.model=resnet18",
+        "train.width=0.0625", "train.stem-stride=1", "train.stem-pool=false", "train.epochs=3",
+        "train.sampler.kind=msc-vbs", "train.sampler.crop-size=24", "train.sampler.batch-size=8",
+        "train.sampler.min-crop-size=16", "train.sampler.max-crop-size=32", "train.sampler.scales=3",
+        "train.sampler.divisor=8", "train.lr.max=0.05", "train.lr.warmup-iterations=5", "train.device=cpu",
+        "train.models-dir=" + tmp.resolve("models"), "train.log-every=5", "train.ema-momentum=0.05",
+        "train.tasks=2", "train.collective-timeout=60s", "train.worker-heap=512MB"));
+    sets.addAll(List.of(extra));
+    return TrainSettings.from(Settings.load(null, sets));
+  }
+
+  private static Path lastCheckpoint(List<EpochMetrics> metrics) {
+    return Path.of(metrics.get(metrics.size() - 1).checkpoint());
+  }
+
+  @Test
+  void aTaskThatDiesMidEpochCostsOneAttemptAndTheRunEndsWithTheWeightsOfAnUninterruptedOne() throws Exception {
+    TrainJob whole = new TrainJob(spark, settings("whole"), 1);
+    List<EpochMetrics> uninterrupted = whole.run();
+    // 10 steps per epoch (80 samples per task): step 14 is in the second epoch, after the first checkpoint
+    TrainJob crashing = new TrainJob(spark, settings("crashed", "train.test-hook.crash-rank=1",
+        "train.test-hook.crash-step=14"), 1);
+    List<EpochMetrics> resumed = crashing.run();
+
+    assertThat(whole.attempts()).isEqualTo(1);
+    assertThat(crashing.attempts()).isEqualTo(2);
+    assertThat(resumed).extracting(EpochMetrics::epoch).containsExactly(1, 2, 3);
+    assertThat(uninterrupted).extracting(EpochMetrics::epoch).containsExactly(1, 2, 3);
+    assertThat(resumed.get(2).trainLoss()).isEqualTo(uninterrupted.get(2).trainLoss());
+    assertThat(resumed.get(2).top1()).isEqualTo(uninterrupted.get(2).top1());
+    Path a = lastCheckpoint(uninterrupted).resolve("variables.data-00000-of-00001");
+    Path b = lastCheckpoint(resumed).resolve("variables.data-00000-of-00001");
+    assertThat(Files.size(a)).isGreaterThan(10_000);
+    assertThat(Files.mismatch(a, b)).as("every variable, bit for bit").isEqualTo(-1);
+    assertThat(tmp.resolve("models/crashed/final/saved_model.pb")).exists();
+    long rows = spark.sql("SELECT count(*) FROM cvpipe.runs.train_metrics WHERE run = 'crashed'").first().getLong(0);
+    assertThat(rows).as("each epoch recorded once across the attempts").isEqualTo(3);
+  }
+
+  @Test
+  void aUserErrorInOneRankEndsTheRunAtOnceWithoutAnotherAttempt() {
+    TrainJob diverging = new TrainJob(spark, settings("diverged", "train.lr.max=1e30", "train.lr.warmup-iterations=0"), 1);
+
+    assertThatThrownBy(diverging::run).isInstanceOf(CvpipeException.class)
+        .hasMessageContaining("Lower train.lr.max");
+    assertThat(diverging.attempts()).isEqualTo(1);
+  }
+
+  @Test
+  void settingsTheMachineCannotHonourAreRefusedBeforeAnyTaskStarts() {
+    assertThatThrownBy(() -> new TrainJob(spark, settings("three", "train.tasks=3"), 1).run())
+        .hasMessageContaining("train.tasks: 3 barrier tasks need 3 task slots at once, and local[2] has 2");
+    assertThatThrownBy(() -> settings("t", "train.collective-timeout=0s"))
+        .hasMessageContaining("train.collective-timeout: 0 s must be between 1 s and 1 day");
+    assertThatThrownBy(() -> settings("t", "train.worker-heap=lots"))
+        .hasMessageContaining("train.worker-heap: expected a size such as 256MB, got 'lots'");
+  }
+}
