@@ -15,6 +15,16 @@ public interface Engine extends AutoCloseable {
    */
   float trainStep(ImageBatch images, float[] targets, float learningRate);
 
+  /**
+   * {@link #trainStep}, traced: also how long the step and its all-reduces took. Tracing costs time; call it on
+   * the steps that are logged, not on every one.
+   */
+  default StepProfile profiledTrainStep(ImageBatch images, float[] targets, float learningRate) {
+    long start = System.nanoTime();
+    float loss = trainStep(images, targets, learningRate);
+    return new StepProfile(loss, (System.nanoTime() - start) / 1e6, 0);
+  }
+
   /** Logits, {@code count x classes}, batch-norm with its moving statistics. */
   float[] predict(ImageBatch images);
 

@@ -96,9 +96,12 @@ class TestReplicas {
           String before = engine.weightsDigest();
           engine.broadcastState();
           String start = engine.weightsDigest();
-          for (int step = 0; step < 4; step++) {
+          for (int step = 0; step < 3; step++) {
             engine.trainStep(noise(4, 12, 100 * rank + step), oneHot(4, 100 * rank + step), 0.1f);
           }
+          StepProfile traced = engine.profiledTrainStep(noise(4, 12, 100 * rank + 3), oneHot(4, 100 * rank + 3), 0.1f);
+          assertThat(traced.allReduceMillis()).as("the step's all-reduces").isGreaterThan(0)
+              .isLessThanOrEqualTo(traced.stepMillis());
           return new String[] {before, start, engine.weightsDigest()};
         });
 

@@ -6,6 +6,7 @@ import io.cvpipe.common.metrics.ClassificationMetrics;
 import io.cvpipe.engine.Engine;
 import io.cvpipe.engine.Engines;
 import io.cvpipe.engine.Execution;
+import io.cvpipe.engine.StepProfile;
 import io.cvpipe.common.Errors;
 import io.cvpipe.train.input.BatchLoader;
 import io.cvpipe.train.input.InMemorySamples;
@@ -163,14 +164,15 @@ final class TrainLoop {
                   + iteration + " (a test hook: only the first attempt fails)");
             }
             lr = settings.schedule().at(iteration, epoch);
-            float loss;
+            float[] target = batch.targets() != null ? batch.targets()
+                : Targets.smoothed(batch.labels(), classes, settings.labelSmoothing());
+            // a group's logged steps are traced, for the all-reduce's share of the step time
+            boolean traced = world > 1 && rank == 0 && (step + 1) % settings.logEvery() == 0;
+            StepProfile profile = traced ? engine.profiledTrainStep(batch.images(), target, (float) lr) : null;
+            float loss = traced ? profile.loss() : engine.trainStep(batch.images(), target, (float) lr);
             if (batch.targets() != null) {
               // cross-entropy to the teachers minus their entropy: KL(teacher || student), the reported loss
-              loss = (float) (engine.trainStep(batch.images(), batch.targets(), (float) lr)
-                  - Targets.entropy(batch.targets(), batch.images().count(), classes));
-            } else {
-              loss = engine.trainStep(batch.images(),
-                  Targets.smoothed(batch.labels(), classes, settings.labelSmoothing()), (float) lr);
+              loss = (float) (loss - Targets.entropy(batch.targets(), batch.images().count(), classes));
             }
             if (!Float.isFinite(loss)) {
               throw Errors.state("train " + settings.run() + ": loss is " + loss + " at epoch " + (epoch + 1)
@@ -184,7 +186,9 @@ final class TrainLoop {
               double seconds = (System.nanoTime() - start) / 1e9;
               log.printf(Locale.ROOT, "train %s: epoch %d/%d, step %d/%d, loss %.4f, lr %.5f, %.1f img/s%s%n",
                   settings.run(), epoch + 1, settings.epochs(), step, plans.size(), lossSum / images, lr,
-                  images * world / seconds, world > 1 ? " (all " + world + " tasks; loss of rank 0)" : "");
+                  images * world / seconds, profile == null ? "" : String.format(Locale.ROOT, " on %d tasks (loss of "
+                      + "rank 0), all-reduce %.0f%% of this %.0f ms step", world, 100 * profile.allReduceShare(),
+                      profile.stepMillis()));
             }
           }
         }

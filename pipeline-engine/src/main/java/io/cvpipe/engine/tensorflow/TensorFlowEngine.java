@@ -7,6 +7,11 @@ import io.cvpipe.engine.ModelSpec;
 import io.cvpipe.engine.OptimizerSpec;
 import io.cvpipe.engine.Precision;
 import io.cvpipe.engine.Replicas;
+import io.cvpipe.engine.StepProfile;
+import org.tensorflow.proto.DeviceStepStats;
+import org.tensorflow.proto.NodeExecStats;
+import org.tensorflow.proto.RunMetadata;
+import org.tensorflow.proto.RunOptions;
 import io.cvpipe.engine.Execution;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
@@ -324,6 +329,42 @@ public final class TensorFlowEngine implements Engine {
             .fetch(loss).addTarget(trainOp).run()) {
       return ((TFloat32) out.get(0)).getFloat();
     }
+  }
+
+  @Override
+  public StepProfile profiledTrainStep(ImageBatch batch, float[] target, float lr) {
+    RunOptions trace = RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build();
+    long start = System.nanoTime();
+    try (TFloat32 x = tensor(batch); TFloat32 y = targets(batch.count(), target); TFloat32 rate = TFloat32.scalarOf(lr);
+        Result out = session.runner().feed(images, x).feed(targets, y).feed(learningRate, rate)
+            .fetch(loss).addTarget(trainOp).setOptions(trace).runAndFetchMetadata()) {
+      double stepMillis = (System.nanoTime() - start) / 1e6;
+      float value = ((TFloat32) out.get(0)).getFloat();
+      return new StepProfile(value, stepMillis, out.getMetadata().map(TensorFlowEngine::allReduceMillis).orElse(0.0));
+    }
+  }
+
+  /** The union of the intervals in which the step's all-reduce ops ran, in milliseconds. */
+  private static double allReduceMillis(RunMetadata metadata) {
+    List<long[]> spans = new ArrayList<>();
+    for (DeviceStepStats device : metadata.getStepStats().getDevStatsList()) {
+      for (NodeExecStats node : device.getNodeStatsList()) {
+        if (node.getNodeName().startsWith("allreduce_")) {
+          spans.add(new long[] {node.getAllStartMicros(), node.getAllStartMicros() + node.getAllEndRelMicros()});
+        }
+      }
+    }
+    spans.sort(Comparator.comparingLong(span -> span[0]));
+    long total = 0;
+    long coveredTo = Long.MIN_VALUE;
+    for (long[] span : spans) {
+      long from = Math.max(span[0], coveredTo);
+      if (span[1] > from) {
+        total += span[1] - from;
+        coveredTo = span[1];
+      }
+    }
+    return total / 1000.0;
   }
 
   @Override
