@@ -38,7 +38,8 @@ public final class Settings {
 
   /** Loads the configuration for a command line: {@code confFile} may be null, {@code sets} are "key=value". */
   public static Settings load(Path confFile, List<String> sets) {
-    Config reference = ConfigFactory.defaultReference();
+    // every reference.conf on the classpath, without the system properties defaultReference() lays over them
+    Config reference = ConfigFactory.parseResources(Settings.class.getClassLoader(), "reference.conf");
     Config file = ConfigFactory.empty();
     if (confFile != null) {
       if (!Files.isRegularFile(confFile)) {
@@ -61,8 +62,10 @@ public final class Settings {
       checkKnown(key, reference);
       overrides = parseOverride(key, value).withFallback(overrides);
     }
+    // spark-submit turns every --conf spark.x into a system property: those are Spark's (SparkSession reads
+    // them), and would clash with cvpipe's own spark.* block (spark.ui.enabled against spark.ui)
     Config merged = overrides
-        .withFallback(ConfigFactory.systemProperties())
+        .withFallback(ConfigFactory.systemProperties().withoutPath("spark"))
         .withFallback(file)
         .withFallback(reference);
     try {

@@ -1,5 +1,7 @@
 package io.cvpipe.common.settings;
 
+import com.typesafe.config.ConfigFactory;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -16,6 +18,21 @@ class TestSettings {
 
     assertThat(SparkSettings.from(settings).warehouse()).isEqualTo("s3a://bucket/wh");
     assertThat(SparkSettings.from(settings).master()).isEqualTo("local[2]");
+  }
+
+  @Test
+  void sparkSubmitsSystemPropertiesAreSparksNotCvpipes() {
+    // spark-submit --conf spark.ui.enabled=false becomes this system property; cvpipe's spark.ui is a boolean
+    System.setProperty("spark.ui.enabled", "false");
+    ConfigFactory.invalidateCaches(); // Typesafe Config caches the system properties it saw first
+    try {
+      Settings settings = Settings.load(null, List.of());
+
+      assertThat(SparkSettings.from(settings).ui()).isTrue();
+    } finally {
+      System.clearProperty("spark.ui.enabled");
+      ConfigFactory.invalidateCaches();
+    }
   }
 
   @Test
