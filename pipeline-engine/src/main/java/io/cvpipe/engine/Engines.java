@@ -27,6 +27,14 @@ public final class Engines {
     return TensorFlowEngine.create(model, optimizer, execution);
   }
 
+  /**
+   * Milliseconds one member of {@code execution}'s group spends all-reducing (mean) tensors shaped as
+   * {@code model}'s parameters, without the model's compute; every member calls it at once. For benchmarks.
+   */
+  public static double allReduceMillis(ModelSpec model, Execution execution, int warmup, int steps) {
+    return io.cvpipe.engine.tensorflow.AllReduceTiming.millisPerStep(model, execution, warmup, steps);
+  }
+
   /** Loads an exported SavedModel for inference. */
   public static Predictor savedModel(Path directory) {
     return SavedModelPredictor.load(directory);

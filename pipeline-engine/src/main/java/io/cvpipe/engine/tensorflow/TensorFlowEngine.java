@@ -464,6 +464,11 @@ public final class TensorFlowEngine implements Engine {
     }
   }
 
+  /** The shapes of the trainable variables, in their order. */
+  List<Shape> parameterShapes() {
+    return trainable.stream().map(Variable::shape).toList();
+  }
+
   /** The trainable variables' values. */
   float[][] weights() {
     Session.Runner runner = session.runner();
