@@ -8,4 +8,11 @@ import java.io.Serializable;
  */
 public record EpochMetrics(int epoch, double trainLoss, Double valLoss, Double top1, Double top5, Double emaValLoss,
     Double emaTop1, Double emaTop5, double learningRate, double imagesPerSecond, double seconds, long skipped,
-    String checkpoint) implements Serializable {}
+    String checkpoint) implements Serializable {
+
+  /** The same figures, with the checkpoint at {@code directory}. */
+  EpochMetrics withCheckpoint(String directory) {
+    return new EpochMetrics(epoch, trainLoss, valLoss, top1, top5, emaValLoss, emaTop1, emaTop5, learningRate,
+        imagesPerSecond, seconds, skipped, directory);
+  }
+}

@@ -45,6 +45,7 @@ public final class TrainJob {
   private final TrainSettings settings;
   private final long pollSeconds;
   private int attempts;
+  private RunDirectory runDirectory;
 
   public TrainJob(SparkSession spark, TrainSettings settings) {
     this(spark, settings, 10);
@@ -68,10 +69,12 @@ public final class TrainJob {
   public List<EpochMetrics> run() {
     attempts = 1;
     long earlier = recorded(spark, settings.run());
-    java.nio.file.Path runDir = java.nio.file.Path.of(settings.modelsDir(), settings.run());
+    runDirectory = RunDirectory.of(settings, spark.sparkContext().hadoopConfiguration());
+    runDirectory.pull(RunDirectory::metadata);
+    java.nio.file.Path runDir = runDirectory.local();
     if (!settings.resume() && (earlier > 0 || Checkpoints.any(runDir))) {
       throw Errors.state("train.run '" + settings.run() + "' already exists (" + earlier + " epochs in "
-          + Tables.TRAIN_METRICS + ", checkpoints in " + runDir + "). Pick a new train.run, or continue it with "
+          + Tables.TRAIN_METRICS + ", checkpoints in " + runDirectory.location() + "). Pick a new train.run, or continue it with "
           + "--set train.resume=true");
     }
     if (settings.resume() && earlier >= settings.epochs()) {
@@ -99,6 +102,7 @@ public final class TrainJob {
     }
     RunLayout.recordOrCheck(runDir, settings.modelSpec(classes), settings.run(),
         settings.resume() && Checkpoints.any(runDir));
+    runDirectory.publish();
     Plan train = plan(table, snapshot, settings.split());
     if (train.files.isEmpty()) {
       throw Errors.setting("train.split", "'" + settings.split() + "' has no rows in " + samplesName
@@ -121,10 +125,16 @@ public final class TrainJob {
     SerializableConfiguration conf = new SerializableConfiguration(spark.sparkContext().hadoopConfiguration());
     if (settings.tasks() == 1) {
       TaskBody body = new TaskBody(settings, new ArrayList<>(labels), train.locations(), val.locations(), projection,
-          reinforced, conf);
+          reinforced, conf, runDirectory);
       return await(body, 1, runDir, snapshot.snapshotId(), (int) earlier);
     }
     return distributed(labels, train, val, projection, reinforced, conf, runDir, snapshot.snapshotId(), (int) earlier);
+  }
+
+  /** The run's complete checkpoints as the models directory has them now. */
+  private List<EpochMetrics> completed(java.nio.file.Path runDir) {
+    runDirectory.pull(RunDirectory::metadata);
+    return Checkpoints.completed(runDir);
   }
 
   /** How many attempts the last {@link #run} took (1 when nothing failed). */
@@ -158,12 +168,13 @@ public final class TrainJob {
         settings.syncBatchNorm() ? "synchronised" : "per-task", heap);
     int written = earlier;
     for (attempts = 1; ; attempts++) {
+      runDirectory.pull(RunDirectory::metadata);
       List<EpochMetrics> done = attempts == 1 && !settings.resume() ? List.of() : Checkpoints.completed(runDir);
       if (done.size() >= settings.epochs()) {
         return done;
       }
       TrainingTask body = new TrainingTask(settings, labels, train.files(), val.locations(), projection, reinforced, conf,
-          attempts, done, heap);
+          runDirectory, attempts, done, heap);
       try {
         return await(body, tasks, runDir, snapshotId, written);
       } catch (SparkJobFailed failed) {
@@ -183,7 +194,7 @@ public final class TrainJob {
         }
         System.err.printf(Locale.ROOT, "train %s: attempt %d of %d failed: %s%ntrain %s: attempt %d starts on fresh "
             + "ports and resumes after epoch %d (the last complete checkpoint)%n", settings.run(), attempts,
-            settings.maxAttempts(), cause, settings.run(), attempts + 1, Checkpoints.completed(runDir).size());
+            settings.maxAttempts(), cause, settings.run(), attempts + 1, completed(runDir).size());
       }
     }
   }
@@ -215,12 +226,12 @@ public final class TrainJob {
       try {
         List<EpochMetrics> metrics = job.get(pollSeconds, TimeUnit.SECONDS);
         writeMetrics(metrics, written, snapshotId);
-        return metrics;
+        return metrics.stream().map(m -> m.withCheckpoint(runDirectory.locate(m.checkpoint()))).toList();
       } catch (TimeoutException running) {
-        written = writeMetrics(Checkpoints.completed(runDir), written, snapshotId);
+        written = writeMetrics(completed(runDir), written, snapshotId);
       } catch (ExecutionException e) {
         if (tasks > 1) {
-          throw new SparkJobFailed(e.getCause(), writeMetrics(Checkpoints.completed(runDir), written, snapshotId));
+          throw new SparkJobFailed(e.getCause(), writeMetrics(completed(runDir), written, snapshotId));
         }
         throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
       } catch (InterruptedException e) {
@@ -241,9 +252,11 @@ public final class TrainJob {
     private final Schema projection;
     private final Reinforced reinforced;
     private final SerializableConfiguration conf;
+    private final RunDirectory runDirectory;
 
     TaskBody(TrainSettings settings, List<String> labels, List<String> trainFiles, List<String> valFiles,
-        Schema projection, Reinforced reinforced, SerializableConfiguration conf) {
+        Schema projection, Reinforced reinforced, SerializableConfiguration conf, RunDirectory runDirectory) {
+      this.runDirectory = runDirectory;
       this.settings = settings;
       this.labels = labels;
       this.trainFiles = trainFiles;
@@ -267,7 +280,8 @@ public final class TrainJob {
             settings.run(), reinforced.version, reinforcement.samples(), missing <= 0 ? "" : String.format(Locale.ROOT,
                 "; %,d newer samples have none yet (re-run cvpipe reinforce): they train on their labels", missing));
       }
-      List<EpochMetrics> metrics = new TrainLoop(settings, labels, System.err).run(train, val, reinforcement);
+      List<EpochMetrics> metrics = new TrainLoop(settings, labels, TrainLoop.Member.alone(settings), runDirectory,
+          System.err).run(train, val, reinforcement);
       return CollectionConverters.asScala(metrics.iterator());
     }
   }
@@ -359,7 +373,8 @@ public final class TrainJob {
     List<Row> rows = new ArrayList<>();
     for (EpochMetrics m : metrics) {
       rows.add(RowFactory.create(settings.run(), settings.dataset(), model, m.epoch(), m.trainLoss(), m.valLoss(),
-          m.top1(), m.top5(), m.emaValLoss(), m.emaTop1(), m.emaTop5(), m.learningRate(), m.imagesPerSecond(), m.seconds(), m.skipped(), m.checkpoint(),
+          m.top1(), m.top5(), m.emaValLoss(), m.emaTop1(), m.emaTop5(), m.learningRate(), m.imagesPerSecond(), m.seconds(), m.skipped(),
+          runDirectory.locate(m.checkpoint()),
           snapshotId, now));
     }
     Tables.append(spark, spark.createDataFrame(rows, Schemas.TRAIN_METRICS), Tables.TRAIN_METRICS,

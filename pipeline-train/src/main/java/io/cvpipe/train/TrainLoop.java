@@ -56,6 +56,7 @@ final class TrainLoop {
   private final TrainSettings settings;
   private final int classes;
   private final Member member;
+  private final RunDirectory runDirectory;
   private final int rank;
   private final int world;
   private final PrintStream log;
@@ -63,10 +64,12 @@ final class TrainLoop {
   private final List<String> labels;
 
   TrainLoop(TrainSettings settings, List<String> labels, PrintStream log) {
-    this(settings, labels, Member.alone(settings), log);
+    this(settings, labels, Member.alone(settings), RunDirectory.of(settings, new org.apache.hadoop.conf.Configuration()),
+        log);
   }
 
-  TrainLoop(TrainSettings settings, List<String> labels, Member member, PrintStream log) {
+  TrainLoop(TrainSettings settings, List<String> labels, Member member, RunDirectory runDirectory, PrintStream log) {
+    this.runDirectory = runDirectory;
     this.settings = settings;
     this.labels = labels;
     this.classes = labels.size();
@@ -94,8 +97,10 @@ final class TrainLoop {
         return all;
       }
     };
-    Path runDir = Path.of(settings.modelsDir(), settings.run());
-    return run(data, val, settings.resume() ? Checkpoints.completed(runDir) : List.of());
+    if (settings.resume()) {
+      runDirectory.pull(RunDirectory::metadata);
+    }
+    return run(data, val, settings.resume() ? Checkpoints.completed(runDirectory.local()) : List.of());
   }
 
   /**
@@ -108,8 +113,14 @@ final class TrainLoop {
     int threads = settings.loaderThreads() > 0 ? settings.loaderThreads()
         : member.execution().threads() > 0 ? member.execution().threads() : Runtime.getRuntime().availableProcessors();
     Sampler sampler = new Sampler(settings.sampler(), settings.seed());
-    Path runDir = Path.of(settings.modelsDir(), settings.run());
-    List<EpochMetrics> metrics = new ArrayList<>(done);
+    Path runDir = runDirectory.local();
+    List<EpochMetrics> metrics = new ArrayList<>();
+    if (rank == 0 && !done.isEmpty()) { // the checkpoints' weights (the latest and the best), into this mirror
+      runDirectory.pull(relative -> relative.startsWith("checkpoints/"));
+    }
+    for (EpochMetrics m : done) { // the driver's paths are its own
+      metrics.add(m.withCheckpoint(Checkpoints.directory(runDir, m.epoch()).toString()));
+    }
     long iteration = 0;
     try (Engine engine = Engines.tensorflow(settings.modelSpec(classes), settings.optimizer(), member.execution())) {
       if (rank == 0) {
@@ -217,6 +228,7 @@ final class TrainLoop {
         Checkpoints.complete(checkpoint, m);
         metrics.add(m);
         Checkpoints.prune(metrics, settings.keepBest());
+        runDirectory.publish();
         log.printf(Locale.ROOT, "train %s: epoch %d/%d done: loss %.4f%s, %.1f img/s, %.0f s%n", settings.run(), m.epoch(),
             settings.epochs(), m.trainLoss(), liveScores == null ? "" : String.format(Locale.ROOT,
                 ", val loss %.4f, top-1 %.4f, top-5 %.4f", m.valLoss(), m.top1(), m.top5())
@@ -226,6 +238,11 @@ final class TrainLoop {
       }
       if (rank == 0) {
         export(engine, runDir, metrics, mean, std);
+        runDirectory.publish();
+        if (!runDirectory.location().equals(runDir.toString())) {
+          log.printf(Locale.ROOT, "train %s: checkpoints and models published to %s%n", settings.run(),
+              runDirectory.location());
+        }
       }
     }
     return rank == 0 ? metrics : List.of();

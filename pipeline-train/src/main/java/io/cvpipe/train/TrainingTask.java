@@ -54,13 +54,15 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Int
   private final Schema projection;
   private final TrainJob.Reinforced reinforced;
   private final SerializableConfiguration conf;
+  private final RunDirectory runDirectory;
   private final int attempt;
   private final List<EpochMetrics> done;
   private final long heapMegabytes;
 
   TrainingTask(TrainSettings settings, List<String> labels, List<Deal.DataFile> train, List<String> val,
-      Schema projection, TrainJob.Reinforced reinforced, SerializableConfiguration conf, int attempt,
-      List<EpochMetrics> done, long heapMegabytes) {
+      Schema projection, TrainJob.Reinforced reinforced, SerializableConfiguration conf, RunDirectory runDirectory,
+      int attempt, List<EpochMetrics> done, long heapMegabytes) {
+    this.runDirectory = runDirectory;
     this.settings = settings;
     this.labels = new ArrayList<>(labels);
     this.train = new ArrayList<>(train);
@@ -87,8 +89,8 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Int
     List<String> gpus = gpu == null ? List.of() : Arrays.asList(gpu.addresses());
     System.err.printf(Locale.ROOT, "train %s: attempt %d, rank %d of %d on %s%s, %d threads%n", settings.run(), attempt,
         rank, tasks.length, addresses.get(rank), gpus.isEmpty() ? "" : " (GPU " + String.join(",", gpus) + ")", threads);
-    TrainingWorker.Spec spec = new TrainingWorker.Spec(settings, labels, train, val, projection, reinforced, conf, rank,
-        addresses, gpus, threads, attempt, done);
+    TrainingWorker.Spec spec = new TrainingWorker.Spec(settings, labels, train, val, projection, reinforced, conf,
+        runDirectory, rank, addresses, gpus, threads, attempt, done);
     Object outcome = runWorker(context, spec, rank);
     if (outcome instanceof TrainingWorker.Failure f) {
       throw new IllegalStateException(f.userError() != null ? USER_ERROR + f.userError() + "] " + f.message()

@@ -32,7 +32,7 @@ public final class TrainingWorker {
 
   /** Everything a member needs, written by the task for this process to read. */
   record Spec(TrainSettings settings, List<String> labels, List<Deal.DataFile> train, List<String> val,
-      Schema projection, TrainJob.Reinforced reinforced, SerializableConfiguration conf, int rank,
+      Schema projection, TrainJob.Reinforced reinforced, SerializableConfiguration conf, RunDirectory runDirectory, int rank,
       List<String> addresses, List<String> gpus, int threads, int attempt, List<EpochMetrics> done)
       implements Serializable {}
 
@@ -106,7 +106,7 @@ public final class TrainingWorker {
       }
     };
     return new TrainLoop(settings, spec.labels(), new TrainLoop.Member(spec.rank(), world, execution, spec.attempt()),
-        log).run(data, val, spec.done());
+        spec.runDirectory(), log).run(data, val, spec.done());
   }
 
   /** Ends this process when the task that started it is gone (its end of our stdin closes). */
