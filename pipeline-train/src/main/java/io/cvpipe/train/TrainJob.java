@@ -112,10 +112,11 @@ public final class TrainJob {
     if (!settings.valSplit().isEmpty() && val.files.isEmpty()) {
       System.err.println("train " + settings.run() + ": split '" + settings.valSplit() + "' has no rows; training without validation");
     }
-    if (train.bytes + val.bytes > settings.maxTaskBytes()) {
+    long taskBytes = (train.bytes + settings.tasks() - 1) / settings.tasks() + val.bytes; // rank 0's share
+    if (taskBytes > settings.maxTaskBytes()) {
       throw Errors.setting("train.max-task-bytes", String.format(Locale.ROOT,
-          "the task would hold %,d MB of images, above the limit of %,d MB. Raise it (with executor memory to match)",
-          (train.bytes + val.bytes) >> 20, settings.maxTaskBytes() >> 20));
+          "a task would hold %,d MB of images, above the limit of %,d MB. Raise it (with executor memory to match), "
+              + "or spread the split over more tasks (train.tasks)", taskBytes >> 20, settings.maxTaskBytes() >> 20));
     }
     Reinforced reinforced = settings.reinforced() ? reinforced() : null;
     Schema projection = table.schema().select(TableFiles.COLUMNS);

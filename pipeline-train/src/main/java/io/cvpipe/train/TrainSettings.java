@@ -124,7 +124,11 @@ public record TrainSettings(
         "auto".equals(s.stringOr("train.worker-heap", "auto")) ? 0 : s.bytes("train.worker-heap"),
         s.intIn("train.test-hook.crash-rank", -1, 4095),
         s.longAtLeast("train.test-hook.crash-step", 0));
-    settings.modelSpec(2); // the architecture's own checks (output stride against the stem), before Spark starts
+    try {
+      settings.modelSpec(2); // the architecture's own checks (output stride against the stem), before Spark starts
+    } catch (IllegalArgumentException e) {
+      throw Errors.usage(e.getMessage()); // a configuration error (exit 2), not a job failure
+    }
     return settings;
   }
 

@@ -118,7 +118,9 @@ class TestTrainJob {
     assertThat(settings().erasing()).isEqualTo(RandomErasing.NONE);
     assertThat(settings("train.augment.random-erasing=0.5").erasing().probability()).isEqualTo(0.5);
     assertThatThrownBy(() -> settings("train.output-stride=6"))
-        .hasMessageContaining("train.output-stride: 6 must be 0 (the architecture's own) or a power of 2");
+        .isInstanceOf(io.cvpipe.common.CvpipeException.class)
+        .hasMessageContaining("train.output-stride: 6 must be 0 (the architecture's own) or a power of 2")
+        .matches(e -> ((io.cvpipe.common.CvpipeException) e).exitCode() == 2, "a configuration error: exit 2");
     assertThatThrownBy(() -> settings("train.output-stride=2", "train.stem-stride=2", "train.stem-pool=true"))
         .hasMessageContaining("no smaller than the stem's stride 4");
     assertThat(settings("train.output-stride=8").modelSpec(3).outputStride()).isEqualTo(8);
