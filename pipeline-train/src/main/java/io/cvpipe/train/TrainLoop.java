@@ -1,20 +1,19 @@
 package io.cvpipe.train;
 
+import io.cvpipe.common.Errors;
 import io.cvpipe.common.augment.Pixels;
-import io.cvpipe.common.augment.RandomErasing;
 import io.cvpipe.common.metrics.ClassificationMetrics;
 import io.cvpipe.engine.Engine;
 import io.cvpipe.engine.Engines;
 import io.cvpipe.engine.Execution;
 import io.cvpipe.engine.StepProfile;
-import io.cvpipe.common.Errors;
 import io.cvpipe.train.input.BatchLoader;
 import io.cvpipe.train.input.InMemorySamples;
 import io.cvpipe.train.input.LoadedBatch;
 import io.cvpipe.train.input.Reinforcement;
 import io.cvpipe.train.input.SampleStore;
 import io.cvpipe.train.input.View;
-import io.cvpipe.train.recipe.Targets;
+import io.cvpipe.train.loss.Objective;
 import io.cvpipe.train.sampler.BatchPlan;
 import io.cvpipe.train.sampler.Sampler;
 import io.cvpipe.train.sampler.SamplerSpec;
@@ -113,6 +112,7 @@ final class TrainLoop {
     int threads = settings.loaderThreads() > 0 ? settings.loaderThreads()
         : member.execution().threads() > 0 ? member.execution().threads() : Runtime.getRuntime().availableProcessors();
     Sampler sampler = new Sampler(settings.sampler(), settings.seed());
+    Objective objective = Objective.of(classes, settings.labelSmoothing());
     Path runDir = runDirectory.local();
     List<EpochMetrics> metrics = new ArrayList<>();
     if (rank == 0 && !done.isEmpty()) { // the checkpoints' weights (the latest and the best), into this mirror
@@ -157,9 +157,10 @@ final class TrainLoop {
         Reinforcement reinforcement = share.reinforcement();
         List<BatchPlan> plans = sampler.epoch(train.size(), epoch, 0, 1);
         int step = 0;
-        try (BatchLoader loader = new BatchLoader(plans, train, View.TRAIN, settings.crop(), settings.erasing(),
-            settings.valCropFraction(), settings.channels(), mean, std, settings.seed(), epoch, threads,
-            settings.prefetch(), log::println, reinforcement, classes)) {
+        try (BatchLoader loader = BatchLoader.builder(plans, train).view(View.TRAIN)
+            .augmentation(settings.crop(), settings.erasing()).cropFraction(settings.valCropFraction())
+            .normalisation(mean, std).seed(settings.seed(), epoch).threads(threads, settings.prefetch())
+            .warnings(log::println).reinforcement(reinforcement, classes).build()) {
           while (loader.hasNext()) {
             LoadedBatch batch = loader.next();
             skipped += batch.skipped();
@@ -175,16 +176,12 @@ final class TrainLoop {
                   + iteration + " (a test hook: only the first attempt fails)");
             }
             lr = settings.schedule().at(iteration, epoch);
-            float[] target = batch.targets() != null ? batch.targets()
-                : Targets.smoothed(batch.labels(), classes, settings.labelSmoothing());
+            float[] target = objective.targets(batch);
             // a group's logged steps are traced, for the all-reduce's share of the step time
             boolean traced = world > 1 && rank == 0 && (step + 1) % settings.logEvery() == 0;
             StepProfile profile = traced ? engine.profiledTrainStep(batch.images(), target, (float) lr) : null;
-            float loss = traced ? profile.loss() : engine.trainStep(batch.images(), target, (float) lr);
-            if (batch.targets() != null) {
-              // cross-entropy to the teachers minus their entropy: KL(teacher || student), the reported loss
-              loss = (float) (loss - Targets.entropy(batch.targets(), batch.images().count(), classes));
-            }
+            float loss = (float) objective.reported(traced ? profile.loss()
+                : engine.trainStep(batch.images(), target, (float) lr), batch);
             if (!Float.isFinite(loss)) {
               throw Errors.state("train " + settings.run() + ": loss is " + loss + " at epoch " + (epoch + 1)
                   + ", step " + step + " (learning rate " + lr + "). Lower train.lr.max or raise train.lr.warmup-iterations");
@@ -317,9 +314,9 @@ final class TrainLoop {
     ClassificationMetrics live = new ClassificationMetrics(classes);
     ClassificationMetrics ema = engine.hasEma() ? new ClassificationMetrics(classes) : null;
     long skipped = 0;
-    try (BatchLoader loader = new BatchLoader(plans, val, View.EVAL, settings.crop(), RandomErasing.NONE,
-        settings.valCropFraction(), settings.channels(), mean, std, settings.seed(), 0,
-        threads, settings.prefetch(), log::println)) {
+    try (BatchLoader loader = BatchLoader.builder(plans, val).view(View.EVAL).cropFraction(settings.valCropFraction())
+        .normalisation(mean, std).seed(settings.seed(), 0).threads(threads, settings.prefetch()).warnings(log::println)
+        .build()) {
       while (loader.hasNext()) {
         LoadedBatch batch = loader.next();
         skipped += batch.skipped();

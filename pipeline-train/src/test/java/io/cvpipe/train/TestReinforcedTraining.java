@@ -170,11 +170,10 @@ class TestReinforcedTraining {
       plans.add(new BatchPlan(SIZE, SIZE, indices));
     }
     List<LoadedBatch> out = new ArrayList<>();
-    try (BatchLoader loader = new BatchLoader(plans, train, View.TRAIN, io.cvpipe.common.augment.RandomResizedCrop.IMAGENET,
-        io.cvpipe.common.augment.RandomErasing.NONE,
-        io.cvpipe.common.augment.RandomResizedCrop.CROP_FRACTION, 3, Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD, 0, 0, 2, 2, message -> {
+    try (BatchLoader loader = BatchLoader.builder(plans, train).view(View.TRAIN)
+        .normalisation(Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD).seed(0, 0).threads(2, 2).warnings(message -> {
           throw new AssertionError(message);
-        }, reinforcement, 4)) {
+        }).reinforcement(reinforcement, 4).build()) {
       loader.forEachRemaining(out::add);
     }
     return out;

@@ -47,26 +47,127 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
   private final Reinforcement reinforcement;
   private final int classes;
 
-  /**
-   * {@code crop} and {@code erasing}: the training view's RandomResizedCrop and RandomErasing; {@code cropFraction}:
-   * the validation view's centre crop as a fraction of the shorter side ({@link RandomResizedCrop#CROP_FRACTION} in
-   * CVNets). Each view ignores the other's.
-   */
-  public BatchLoader(List<BatchPlan> plans, SampleStore samples, View view, RandomResizedCrop crop, RandomErasing erasing,
-      double cropFraction, int channels, float[] mean, float[] std, long seed, int epoch, int threads, int prefetch,
-      Consumer<String> warnings) {
-    this(plans, samples, view, crop, erasing, cropFraction, channels, mean, std, seed, epoch, threads, prefetch, warnings,
-        null, 0);
+  /** A loader of {@code plans} over {@code samples}; the builder checks the rest before any thread starts. */
+  public static Builder builder(List<BatchPlan> plans, SampleStore samples) {
+    return new Builder(plans, samples);
   }
 
   /**
-   * A training loader over a reinforced dataset: a sample shown a stored augmentation is replayed exactly (at the
-   * batch's crop size) and its target is the teachers' top-k spread over {@code classes}; the others get the
-   * training view and a one-hot target.
+   * What a loader needs besides its plans and samples. Required: the view and the normalisation. {@code crop}
+   * and {@code erasing} are the training view's RandomResizedCrop and RandomErasing, {@code cropFraction} the
+   * validation view's centre crop as a fraction of the shorter side; each view ignores the other's. With a
+   * reinforcement (training view only), a sample shown a stored augmentation is replayed exactly (at the batch's
+   * crop size) and its target is the teachers' top-k spread over the classes; the others get the training view
+   * and a one-hot target.
    */
-  public BatchLoader(List<BatchPlan> plans, SampleStore samples, View view, RandomResizedCrop crop, RandomErasing erasing,
-      double cropFraction, int channels, float[] mean, float[] std, long seed, int epoch, int threads, int prefetch,
-      Consumer<String> warnings, Reinforcement reinforcement, int classes) {
+  public static final class Builder {
+    private final List<BatchPlan> plans;
+    private final SampleStore samples;
+    private View view;
+    private RandomResizedCrop crop = RandomResizedCrop.IMAGENET;
+    private RandomErasing erasing = RandomErasing.NONE;
+    private double cropFraction = RandomResizedCrop.CROP_FRACTION;
+    private float[] mean;
+    private float[] std;
+    private long seed;
+    private int epoch;
+    private int threads = 1;
+    private int prefetch = 1;
+    private Consumer<String> warnings = message -> {};
+    private Reinforcement reinforcement;
+    private int classes;
+
+    private Builder(List<BatchPlan> plans, SampleStore samples) {
+      this.plans = plans;
+      this.samples = samples;
+    }
+
+    public Builder view(View view) {
+      this.view = view;
+      return this;
+    }
+
+    public Builder augmentation(RandomResizedCrop crop, RandomErasing erasing) {
+      this.crop = crop;
+      this.erasing = erasing;
+      return this;
+    }
+
+    public Builder cropFraction(double cropFraction) {
+      this.cropFraction = cropFraction;
+      return this;
+    }
+
+    /** Per-channel mean and standard deviation; their length is the images' channel count (1 or 3). */
+    public Builder normalisation(float[] mean, float[] std) {
+      this.mean = mean;
+      this.std = std;
+      return this;
+    }
+
+    /** Augmentation is a function of (seed, epoch, sample id). */
+    public Builder seed(long seed, int epoch) {
+      this.seed = seed;
+      this.epoch = epoch;
+      return this;
+    }
+
+    /** Decode threads and how many batches they prepare ahead of the consumer. */
+    public Builder threads(int threads, int prefetch) {
+      this.threads = threads;
+      this.prefetch = prefetch;
+      return this;
+    }
+
+    /** Where a sample that fails to decode is reported (it is left out of its batch). */
+    public Builder warnings(Consumer<String> warnings) {
+      this.warnings = warnings;
+      return this;
+    }
+
+    public Builder reinforcement(Reinforcement reinforcement, int classes) {
+      this.reinforcement = reinforcement;
+      this.classes = classes;
+      return this;
+    }
+
+    public BatchLoader build() {
+      if (view == null) {
+        throw new IllegalStateException("a BatchLoader needs a view (TRAIN or EVAL)");
+      }
+      if (mean == null || std == null || mean.length != std.length || (mean.length != 1 && mean.length != 3)) {
+        throw new IllegalStateException("a BatchLoader needs a mean and a standard deviation per channel (1 or 3)");
+      }
+      if (threads < 1 || prefetch < 1) {
+        throw new IllegalStateException("threads and prefetch must be at least 1, got " + threads + " and " + prefetch);
+      }
+      if (!(cropFraction > 0 && cropFraction <= 1)) {
+        throw new IllegalStateException("the centre crop fraction must be above 0 and at most 1, got " + cropFraction);
+      }
+      if (reinforcement != null && (view != View.TRAIN || classes < 2)) {
+        throw new IllegalStateException("a reinforcement is replayed in the training view, over 2 or more classes");
+      }
+      return new BatchLoader(this);
+    }
+  }
+
+  private BatchLoader(Builder b) {
+    List<BatchPlan> plans = b.plans;
+    SampleStore samples = b.samples;
+    View view = b.view;
+    RandomResizedCrop crop = b.crop;
+    RandomErasing erasing = b.erasing;
+    double cropFraction = b.cropFraction;
+    int channels = b.mean.length;
+    float[] mean = b.mean;
+    float[] std = b.std;
+    long seed = b.seed;
+    int epoch = b.epoch;
+    int threads = b.threads;
+    int prefetch = b.prefetch;
+    Consumer<String> warnings = b.warnings;
+    Reinforcement reinforcement = b.reinforcement;
+    int classes = b.classes;
     this.reinforcement = view == View.TRAIN ? reinforcement : null;
     this.classes = classes;
     this.plans = plans.iterator();

@@ -39,8 +39,10 @@ class TestBatchLoader {
   private static List<LoadedBatch> load(List<BatchPlan> plans, SampleStore store, View view, RandomErasing erasing,
       double cropFraction, int epoch, List<String> warnings) {
     List<LoadedBatch> out = new ArrayList<>();
-    try (BatchLoader loader = new BatchLoader(plans, store, view, RandomResizedCrop.IMAGENET, erasing, cropFraction, 3,
-        Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD, 11, epoch, 2, 3, warnings::add)) {
+    try (BatchLoader loader = BatchLoader.builder(plans, store).view(view)
+        .augmentation(RandomResizedCrop.IMAGENET, erasing).cropFraction(cropFraction)
+        .normalisation(Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD).seed(11, epoch).threads(2, 3).warnings(warnings::add)
+        .build()) {
       loader.forEachRemaining(out::add);
     }
     return out;
