@@ -42,7 +42,6 @@ import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
-import org.tensorflow.op.train.ApplyMomentum;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -126,68 +125,18 @@ public final class TensorFlowEngine implements Engine {
         gradientOps.add(tf.identity(g));
       }
       Ops after = tf.withControlDependencies(gradientOps);
-      Operand<TFloat32> clipScale = optimizer.gradientClipNorm() > 0 ? clipScale(tf, grads, optimizer.gradientClipNorm()) : null;
       List<Op> updates = new ArrayList<>(layers.statisticsUpdates());
-      Operand<TFloat32> momentum = tf.constant((float) optimizer.momentum());
-      Operand<TFloat32> decay = tf.constant((float) optimizer.weightDecay());
-      long count = 0;
-      boolean adamw = optimizer.kind() == OptimizerSpec.Kind.ADAMW;
-      Variable<TFloat32> beta1Power = adamw ? tf.variable(tf.constant((float) optimizer.beta1())) : null;
-      Variable<TFloat32> beta2Power = adamw ? tf.variable(tf.constant((float) optimizer.beta2())) : null;
-      List<Op> steps = new ArrayList<>();
-      for (int i = 0; i < trainable.size(); i++) {
-        Variable<TFloat32> v = trainable.get(i);
-        @SuppressWarnings("unchecked")
-        Operand<TFloat32> g = (Operand<TFloat32>) grads[i];
-        if (clipScale != null) {
-          g = tf.math.mul(g, clipScale);
-        }
-        boolean decayed = i < layers.decayed().size() && optimizer.weightDecay() > 0;
-        if (adamw) {
-          Ops step = after;
-          if (decayed) { // decoupled: shrink the weights first, from their value before the step
-            step = after.withControlDependencies(List.of(after.assignSub(v, after.math.mul(v,
-                after.math.mul(learningRate, decay)))));
-          }
-          steps.add(step.train.applyAdam(v, tf.variable(tf.zerosLike(v)), tf.variable(tf.zerosLike(v)), beta1Power,
-              beta2Power, learningRate, tf.constant((float) optimizer.beta1()), tf.constant((float) optimizer.beta2()),
-              tf.constant((float) optimizer.epsilon()), g));
-        } else {
-          if (decayed) {
-            g = tf.math.add(g, tf.math.mul(v, decay)); // coupled L2, as PyTorch SGD; never on BN or bias
-          }
-          Variable<TFloat32> accumulator = tf.variable(tf.zerosLike(v));
-          steps.add(after.train.applyMomentum(v, accumulator, learningRate, g, momentum,
-              ApplyMomentum.useNesterov(optimizer.nesterov())));
-        }
-        count += v.shape().size();
-      }
-      updates.addAll(steps);
-      if (adamw) { // bias corrections advance once every parameter has taken its step
-        Ops afterSteps = tf.withControlDependencies(steps);
-        updates.add(afterSteps.assign(beta1Power, afterSteps.math.mul(beta1Power, tf.constant((float) optimizer.beta1()))));
-        updates.add(afterSteps.assign(beta2Power, afterSteps.math.mul(beta2Power, tf.constant((float) optimizer.beta2()))));
-      }
-      parameters = count;
+      updates.addAll(Optimizer.updates(tf, after, optimizer, trainable, layers.decayed().size(), grads, learningRate));
+      parameters = trainable.stream().mapToLong(v -> v.shape().size()).sum();
       Op emaStart = null;
       if (optimizer.ema()) {
         Map<Variable<TFloat32>, Variable<TFloat32>> averages = layers.createAverages();
         layers.averaged(true);
         emaLogits = tf.withName("ema_logits").identity(network(layers, spec, images));
         layers.averaged(false);
-        Ops afterUpdates = tf.withControlDependencies(updates);
-        Operand<TFloat32> m = tf.constant((float) optimizer.emaMomentum());
-        Operand<TFloat32> keep = tf.constant((float) (1 - optimizer.emaMomentum()));
-        List<Op> averaging = new ArrayList<>();
-        List<Op> copies = new ArrayList<>();
-        for (Map.Entry<Variable<TFloat32>, Variable<TFloat32>> pair : averages.entrySet()) {
-          Variable<TFloat32> shadow = pair.getValue();
-          averaging.add(afterUpdates.assign(shadow, afterUpdates.math.add(afterUpdates.math.mul(shadow, keep),
-              afterUpdates.math.mul(pair.getKey(), m))));
-          copies.add(tf.assign(shadow, pair.getKey()));
-        }
-        updates = averaging; // each depends on every update above
-        emaStart = tf.withControlDependencies(copies).noOp();
+        MovingAverage average = MovingAverage.track(tf, averages, optimizer.emaMomentum(), updates);
+        updates = average.updates(); // each depends on every update above
+        emaStart = average.start();
       } else {
         emaLogits = null;
       }
@@ -232,19 +181,6 @@ public final class TensorFlowEngine implements Engine {
       assigns.add(tf.assign(ref, collectives.sum(tf, tf.math.mul(ref, root))));
     }
     return tf.withName("broadcast").withControlDependencies(assigns).noOp();
-  }
-
-  /** {@code min(1, clip / globalNorm)}, PyTorch's {@code clip_grad_norm_} factor (without its 1e-6). */
-  private static Operand<TFloat32> clipScale(Ops tf, Output<?>[] grads, double clip) {
-    Operand<TFloat32> squares = null;
-    for (Output<?> g : grads) {
-      @SuppressWarnings("unchecked")
-      Operand<TFloat32> sq = tf.math.mul(tf.nn.l2Loss((Operand<TFloat32>) g), tf.constant(2f)); // sum of squares
-      squares = squares == null ? sq : tf.math.add(squares, sq);
-    }
-    Operand<TFloat32> norm = tf.math.sqrt(squares);
-    Operand<TFloat32> limit = tf.constant((float) clip);
-    return tf.math.div(limit, tf.math.maximum(norm, limit));
   }
 
   private static Operand<TFloat32> network(Layers layers, ModelSpec spec, Operand<TFloat32> images) {
