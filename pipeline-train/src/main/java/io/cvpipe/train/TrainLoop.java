@@ -121,6 +121,8 @@ final class TrainLoop {
     for (EpochMetrics m : done) { // the driver's paths are its own
       metrics.add(m.withCheckpoint(Checkpoints.directory(runDir, m.epoch()).toString()));
     }
+    List<TrainingListener> listeners = rank != 0 ? List.of() : List.of(
+        new CheckpointWriter(settings, labels, runDirectory, mean, std, log), new ProgressLogger(settings, world, log));
     long iteration = 0;
     try (Engine engine = Engines.tensorflow(settings.modelSpec(classes), settings.optimizer(), member.execution())) {
       if (rank == 0) {
@@ -146,6 +148,9 @@ final class TrainLoop {
         }
       }
       engine.broadcastState(); // one starting point for the group (a no-op alone)
+      for (TrainingListener listener : listeners) {
+        listener.onTrainingBegin(engine, List.copyOf(metrics));
+      }
       for (int epoch = first; epoch < settings.epochs(); epoch++) {
         long start = System.nanoTime();
         double lossSum = 0;
@@ -190,13 +195,10 @@ final class TrainLoop {
             images += batch.images().count();
             iteration++;
             step++;
-            if (step % settings.logEvery() == 0 && rank == 0) {
-              double seconds = (System.nanoTime() - start) / 1e9;
-              log.printf(Locale.ROOT, "train %s: epoch %d/%d, step %d/%d, loss %.4f, lr %.5f, %.1f img/s%s%n",
-                  settings.run(), epoch + 1, settings.epochs(), step, plans.size(), lossSum / images, lr,
-                  images * world / seconds, profile == null ? "" : String.format(Locale.ROOT, " on %d tasks (loss of "
-                      + "rank 0), all-reduce %.0f%% of this %.0f ms step", world, 100 * profile.allReduceShare(),
-                      profile.stepMillis()));
+            if (!listeners.isEmpty()) {
+              TrainingListener.BatchEnd end = new TrainingListener.BatchEnd(epoch + 1, settings.epochs(), step,
+                  plans.size(), lossSum / images, lr, images * world / ((System.nanoTime() - start) / 1e9), profile);
+              listeners.forEach(l -> l.onBatch(end));
             }
           }
         }
@@ -213,7 +215,6 @@ final class TrainLoop {
         }
         Evaluation eval = val.size() == 0 ? null : evaluate(engine, val, mean, std, threads);
         Path checkpoint = Checkpoints.directory(runDir, epoch + 1);
-        engine.saveCheckpoint(checkpoint);
         ClassificationMetrics liveScores = eval == null ? null : eval.live();
         ClassificationMetrics emaScores = eval == null ? null : eval.ema();
         EpochMetrics m = new EpochMetrics(epoch + 1, images == 0 ? Double.NaN : lossSum / images,
@@ -222,24 +223,14 @@ final class TrainLoop {
             emaScores == null ? null : emaScores.top1(), emaScores == null ? null : emaScores.top5(), lr,
             images / Math.max(1e-9, trainSeconds), (System.nanoTime() - start) / 1e9, skipped + (eval == null ? 0 : eval.skipped()),
             checkpoint.toString());
-        Checkpoints.complete(checkpoint, m);
         metrics.add(m);
-        Checkpoints.prune(metrics, settings.keepBest());
-        runDirectory.publish();
-        log.printf(Locale.ROOT, "train %s: epoch %d/%d done: loss %.4f%s, %.1f img/s, %.0f s%n", settings.run(), m.epoch(),
-            settings.epochs(), m.trainLoss(), liveScores == null ? "" : String.format(Locale.ROOT,
-                ", val loss %.4f, top-1 %.4f, top-5 %.4f", m.valLoss(), m.top1(), m.top5())
-                + (emaScores == null ? "" : String.format(Locale.ROOT, " (EMA: loss %.4f, top-1 %.4f)", m.emaValLoss(),
-                    m.emaTop1())), m.imagesPerSecond(), m.seconds());
+        for (TrainingListener listener : listeners) {
+          listener.onEpoch(engine, m, metrics);
+        }
         meet(engine, epoch);
       }
-      if (rank == 0) {
-        export(engine, runDir, metrics, mean, std);
-        runDirectory.publish();
-        if (!runDirectory.location().equals(runDir.toString())) {
-          log.printf(Locale.ROOT, "train %s: checkpoints and models published to %s%n", settings.run(),
-              runDirectory.location());
-        }
+      for (TrainingListener listener : listeners) {
+        listener.onTrainingEnd(engine, metrics);
       }
     }
     return rank == 0 ? metrics : List.of();
@@ -267,31 +258,6 @@ final class TrainLoop {
       log.printf(Locale.ROOT, "train %s: epoch %d: all %d replicas hold weights %s%n", settings.run(), epoch + 1, world,
           digest);
     }
-  }
-
-  /**
-   * The final model, its EMA twin when there is one, and the best one by validation top-1 (the final one without
-   * validation), as SavedModels.
-   */
-  private void export(Engine engine, Path runDir, List<EpochMetrics> metrics, float[] mean, float[] std) {
-    EpochMetrics last = metrics.get(metrics.size() - 1);
-    EpochMetrics best = last;
-    for (EpochMetrics m : metrics) {
-      if (m.top1() != null && (best.top1() == null || m.top1() > best.top1())) {
-        best = m;
-      }
-    }
-    ModelExport.write(engine, runDir.resolve("final"), settings, labels, last, mean, std, false);
-    if (engine.hasEma()) {
-      ModelExport.write(engine, runDir.resolve("ema"), settings, labels, last, mean, std, true);
-    }
-    if (best != last) {
-      engine.restoreCheckpoint(Path.of(best.checkpoint()));
-    }
-    ModelExport.write(engine, runDir.resolve("best"), settings, labels, best, mean, std, false);
-    log.printf(Locale.ROOT, "train %s: exported %s (epoch %d)%s and %s (epoch %d%s)%n", settings.run(),
-        runDir.resolve("final"), last.epoch(), engine.hasEma() ? ", " + runDir.resolve("ema") + " (its EMA weights)" : "",
-        runDir.resolve("best"), best.epoch(), best.top1() == null ? "" : String.format(Locale.ROOT, ", top-1 %.4f", best.top1()));
   }
 
   private record Evaluation(ClassificationMetrics live, ClassificationMetrics ema, long skipped) {}
