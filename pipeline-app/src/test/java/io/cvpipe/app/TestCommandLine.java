@@ -3,9 +3,14 @@ package io.cvpipe.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.typesafe.config.ConfigFactory;
 import io.cvpipe.common.CvpipeException;
+import io.cvpipe.common.settings.Settings;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Usage and settings errors are caught before Spark starts, with exit code 2 and a message naming the key. */
 class TestCommandLine {
@@ -43,6 +48,47 @@ class TestCommandLine {
     assertThatThrownBy(() -> Main.run(new String[] {"ingest", "--set", "dataset=x", "--set", "ingest.source=/tmp",
         "--set", "ingest.max-pixels=lots"}))
         .hasMessageContaining("ingest.max-pixels: expected a whole number");
+  }
+
+  @Test
+  void aMisspeltKeyInAConfFileOrASystemPropertyIsRefusedLikeOneInSet(@TempDir Path tmp) throws Exception {
+    Path conf = tmp.resolve("pipeline.conf");
+    Files.writeString(conf, "dataset = x\ntrain {\n  epoks = 3\n}\n");
+    assertThatThrownBy(() -> Settings.load(conf, List.of()))
+        .isInstanceOf(CvpipeException.class)
+        .hasMessageContaining("--conf " + conf + ": train.epoks: unknown setting")
+        .hasMessageContaining("train.epochs");
+    System.setProperty("reinforce.teacher", "t");
+    ConfigFactory.invalidateCaches(); // Typesafe Config caches the system properties it saw first
+    try {
+      assertThatThrownBy(() -> Settings.load(null, List.of()))
+          .hasMessageContaining("-Dreinforce.teacher: unknown setting").hasMessageContaining("reinforce.teachers");
+    } finally {
+      System.clearProperty("reinforce.teacher");
+      ConfigFactory.invalidateCaches();
+    }
+  }
+
+  @Test
+  void theShippedConfFilesUseOnlyKnownKeys() {
+    for (String name : List.of("local.conf", "demo.conf", "cluster.conf")) {
+      Path conf = Path.of("..", "conf", name);
+      assertThat(conf).exists();
+      assertThat(Settings.load(conf, List.of()).config().getString("warehouse")).isNotEmpty();
+    }
+  }
+
+  @Test
+  void defaultsThatFollowAnotherKeyFollowItFromEveryLayer(@TempDir Path tmp) throws Exception {
+    Settings set = Settings.load(null, List.of("train.models-dir=/x"));
+    assertThat(set.config().getString("reinforce.models-dir")).isEqualTo("/x");
+    assertThat(set.config().getString("eval.models-dir")).isEqualTo("/x");
+    Path conf = tmp.resolve("c.conf");
+    Files.writeString(conf, "train.models-dir = /z\n");
+    assertThat(Settings.load(conf, List.of()).config().getString("reinforce.models-dir")).isEqualTo("/z");
+    assertThat(Settings.load(conf, List.of("reinforce.models-dir=/y")).config().getString("reinforce.models-dir"))
+        .isEqualTo("/y");
+    assertThat(Settings.load(null, List.of()).config().getString("eval.models-dir")).isEqualTo("models");
   }
 
   @Test

@@ -50,6 +50,18 @@ public final class Settings {
       } catch (ConfigException e) {
         throw Errors.usage("--conf " + confFile + ": " + e.getMessage());
       }
+      for (Map.Entry<String, ConfigValue> e : file.entrySet()) {
+        checkKnown(e.getKey(), reference, "--conf " + confFile + ": " + e.getKey());
+      }
+    }
+    // -Dkey=value reaches cvpipe's settings too: a misspelt one under cvpipe's own top-level keys is refused
+    // the same way (other system properties are the JVM's and the libraries')
+    Config system = ConfigFactory.systemProperties().withoutPath("spark");
+    for (Map.Entry<String, ConfigValue> e : system.entrySet()) {
+      String root = ConfigUtil.splitPath(e.getKey()).get(0);
+      if (reference.root().containsKey(root)) {
+        checkKnown(e.getKey(), reference, "-D" + e.getKey());
+      }
     }
     Config overrides = ConfigFactory.empty();
     for (String set : sets) {
@@ -59,13 +71,13 @@ public final class Settings {
       }
       String key = set.substring(0, eq).trim();
       String value = set.substring(eq + 1).trim();
-      checkKnown(key, reference);
+      checkKnown(key, reference, "--set " + key);
       overrides = parseOverride(key, value).withFallback(overrides);
     }
     // spark-submit turns every --conf spark.x into a system property: those are Spark's (SparkSession reads
     // them), and would clash with cvpipe's own spark.* block (spark.ui.enabled against spark.ui)
     Config merged = overrides
-        .withFallback(ConfigFactory.systemProperties().withoutPath("spark"))
+        .withFallback(system)
         .withFallback(file)
         .withFallback(reference);
     try {
@@ -87,8 +99,11 @@ public final class Settings {
     return ConfigFactory.empty().withValue(key, ConfigValueFactory.fromAnyRef(value, "--set " + key));
   }
 
-  /** A typo in --set is a mistake the user should hear about before anything runs. */
-  private static void checkKnown(String key, Config reference) {
+  /**
+   * A typo in --set, a --conf file or a -D is a mistake the user should hear about before anything runs;
+   * {@code where} names it in the message.
+   */
+  private static void checkKnown(String key, Config reference, String where) {
     if (key.startsWith("spark.conf.") || key.startsWith("spark.conf\"")) {
       return; // free-form Spark settings
     }
@@ -96,7 +111,7 @@ public final class Settings {
     try {
       path = ConfigUtil.splitPath(key);
     } catch (ConfigException e) {
-      throw Errors.usage("--set " + key + ": not a valid key: " + e.getMessage());
+      throw Errors.usage(where + ": not a valid key: " + e.getMessage());
     }
     if (reference.hasPathOrNull(key)) {
       return;
@@ -112,7 +127,7 @@ public final class Settings {
     String hint = scope == null || siblings.isEmpty()
         ? "See README.md, 'Configuration', for every key."
         : "Known keys here: " + String.join(", ", siblings);
-    throw Errors.usage("--set " + key + ": unknown setting. " + hint);
+    throw Errors.usage(where + ": unknown setting. " + hint);
   }
 
   public Config config() {

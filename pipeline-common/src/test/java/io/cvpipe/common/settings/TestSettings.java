@@ -1,10 +1,9 @@
 package io.cvpipe.common.settings;
 
-import com.typesafe.config.ConfigFactory;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.typesafe.config.ConfigFactory;
 import io.cvpipe.common.CvpipeException;
 import io.cvpipe.common.image.Validation;
 import java.util.List;
