@@ -8,7 +8,7 @@ import java.util.Optional;
 
 /** {@code cvpipe <command> [--conf FILE] [--set key=value]... [-e QUERY | -f FILE] [--format table|csv]}. */
 record CommandLine(String command, Path conf, List<String> sets, Optional<String> query, Optional<Path> file,
-    String format) {
+    String format, boolean dryRun) {
 
   static final String USAGE = """
       usage: cvpipe <command> [--conf FILE] [--set key=value]...
@@ -26,6 +26,9 @@ record CommandLine(String command, Path conf, List<String> sets, Optional<String
         eval     an exported model on a split: top-1/5, NLL, ECE, per class; a report in reports/<run>/
                  --set dataset=NAME --set eval.model=MODEL_DIR_OR_RUN [--set eval.split=val]
                  --set eval.compare=RUN_A,RUN_B compares two evaluations side by side instead
+        run      the stages a pipeline config lists under run.stages, in order (ingest, train, reinforce, eval),
+                 each with its own set { ... } block over the common settings; checked before Spark starts
+                 --conf pipeline.conf [--set run.from=N] [--dry-run: print the plan]
         sql      run Spark SQL against the catalog:  -e "QUERY" | -f FILE.sql  [--format table|csv]
                  ${key} in the text is replaced by the setting's value (e.g. --set dataset=demo)
         demo     generate a small image dataset (with bad files), ingest it, print its statistics, train a
@@ -45,6 +48,7 @@ record CommandLine(String command, Path conf, List<String> sets, Optional<String
     String query = null;
     Path file = null;
     String format = "table";
+    boolean dryRun = false;
     for (int i = 1; i < args.length; i++) {
       String arg = args[i];
       switch (arg) {
@@ -52,6 +56,7 @@ record CommandLine(String command, Path conf, List<String> sets, Optional<String
         case "--set" -> sets.add(value(args, ++i, arg));
         case "-e" -> query = value(args, ++i, arg);
         case "-f" -> file = Path.of(value(args, ++i, arg));
+        case "--dry-run" -> dryRun = true;
         case "--format" -> {
           format = value(args, ++i, arg);
           if (!format.equals("table") && !format.equals("csv")) {
@@ -67,7 +72,7 @@ record CommandLine(String command, Path conf, List<String> sets, Optional<String
         }
       }
     }
-    return new CommandLine(command, conf, sets, Optional.ofNullable(query), Optional.ofNullable(file), format);
+    return new CommandLine(command, conf, sets, Optional.ofNullable(query), Optional.ofNullable(file), format, dryRun);
   }
 
   private static String value(String[] args, int i, String option) {

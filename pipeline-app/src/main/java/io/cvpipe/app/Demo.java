@@ -119,7 +119,7 @@ final class Demo {
     out.println("demo: sample statistics (" + home().relativize(notebook) + ", dataset=" + dataset + ")");
     out.println();
     CommandLine cli = new CommandLine("sql", null, List.of(), java.util.Optional.empty(),
-        java.util.Optional.of(notebook), "table");
+        java.util.Optional.of(notebook), "table", false);
     SqlCommand.from(cli, settings).run(spark, out);
     TrainSettings train = TrainSettings.from(settings);
     out.println("demo: training " + train.model() + " x" + train.width() + " for " + train.epochs() + " epochs"

@@ -95,6 +95,15 @@ public final class Main {
         SqlCommand sql = SqlCommand.from(cli, settings);
         return withSpark(settings, spark -> sql.run(spark, System.out));
       }
+      case "run" -> {
+        Settings settings = Settings.load(cli.conf(), cli.sets());
+        Pipeline pipeline = Pipeline.from(settings);
+        if (cli.dryRun()) {
+          pipeline.plan(System.out);
+          return 0;
+        }
+        return withSpark(settings, spark -> pipeline.run(spark, System.out));
+      }
       case "demo" -> {
         Settings settings = Settings.load(cli.conf(), cli.sets());
         Demo demo = Demo.from(settings);
@@ -122,6 +131,12 @@ public final class Main {
     System.err.println("cvpipe: job failed: " + t);
     t.printStackTrace(System.err);
     return 1;
+  }
+
+  /** A failure in one line: a user error's own message (it may arrive wrapped by Spark), else the exception. */
+  static String describe(Throwable t) {
+    CvpipeException user = userError(t);
+    return user != null ? user.getMessage() : String.valueOf(t);
   }
 
   /** A user error may arrive wrapped by Spark (thrown in a task or a listener). */

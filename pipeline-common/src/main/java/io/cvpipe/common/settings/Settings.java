@@ -27,19 +27,44 @@ import java.util.function.Function;
 public final class Settings {
 
   private final Config config;
+  /** The layers merged before substitutions were resolved, so that more layers can go over them; null if unknown. */
+  private final Config unresolved;
 
-  private Settings(Config config) {
+  private Settings(Config config, Config unresolved) {
     this.config = config;
+    this.unresolved = unresolved;
   }
 
   public static Settings of(Config config) {
-    return new Settings(config.resolve());
+    return new Settings(config.resolve(), config);
+  }
+
+  /**
+   * These settings with {@code overrides} laid over them (a pipeline stage's own block), every key checked as a
+   * {@code --set} is, and substitutions resolved again, so that defaults that follow a key follow the overridden
+   * one. {@code where} names the block in errors.
+   */
+  public Settings with(Config overrides, String where) {
+    Config reference = reference();
+    for (Map.Entry<String, ConfigValue> e : overrides.entrySet()) {
+      checkKnown(e.getKey(), reference, where + ": " + e.getKey());
+    }
+    Config merged = overrides.withFallback(unresolved != null ? unresolved : config);
+    try {
+      return new Settings(merged.resolve(), merged);
+    } catch (ConfigException e) {
+      throw Errors.usage(where + ": " + e.getMessage());
+    }
+  }
+
+  /** Every reference.conf on the classpath, without the system properties defaultReference() lays over them. */
+  private static Config reference() {
+    return ConfigFactory.parseResources(Settings.class.getClassLoader(), "reference.conf");
   }
 
   /** Loads the configuration for a command line: {@code confFile} may be null, {@code sets} are "key=value". */
   public static Settings load(Path confFile, List<String> sets) {
-    // every reference.conf on the classpath, without the system properties defaultReference() lays over them
-    Config reference = ConfigFactory.parseResources(Settings.class.getClassLoader(), "reference.conf");
+    Config reference = reference();
     Config file = ConfigFactory.empty();
     if (confFile != null) {
       if (!Files.isRegularFile(confFile)) {
@@ -81,7 +106,7 @@ public final class Settings {
         .withFallback(file)
         .withFallback(reference);
     try {
-      return new Settings(merged.resolve());
+      return new Settings(merged.resolve(), merged);
     } catch (ConfigException e) {
       throw Errors.usage("configuration: " + e.getMessage());
     }

@@ -1,0 +1,155 @@
+package io.cvpipe.app;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import io.cvpipe.common.CvpipeException;
+import io.cvpipe.common.Errors;
+import io.cvpipe.common.settings.Settings;
+import io.cvpipe.eval.EvalJob;
+import io.cvpipe.eval.EvalSettings;
+import io.cvpipe.ingest.IngestJob;
+import io.cvpipe.ingest.IngestSettings;
+import io.cvpipe.reinforce.ReinforceJob;
+import io.cvpipe.reinforce.ReinforceSettings;
+import io.cvpipe.train.EpochMetrics;
+import io.cvpipe.train.TrainJob;
+import io.cvpipe.train.TrainSettings;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Function;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code cvpipe run}: the stages a configuration lists under {@code run.stages}, in order, each with its own
+ * {@code set} block laid over the common settings. Every stage's settings are read and checked before Spark
+ * starts, so a misspelt kind or key stops the job at once, naming the stage. A failed stage stops the job (exit 1,
+ * the stage named); {@code run.from} starts a later run at it.
+ *
+ * <p>A first cut of issue 26: no lineage table, no skip-if-unchanged, the demo not yet a pipeline config.
+ */
+final class Pipeline {
+
+  /** The stage kinds, each turning its settings into the job that runs it (checked before Spark starts). */
+  private static final List<String> KINDS = List.of("ingest", "train", "reinforce", "eval");
+
+  /** One stage, its settings checked: {@code job} runs it and returns its summary line. */
+  record Step(int index, String kind, Function<SparkSession, String> job) {}
+
+  private final String name;
+  private final List<Step> steps;
+  private final int from;
+
+  private Pipeline(String name, List<Step> steps, int from) {
+    this.name = name;
+    this.steps = steps;
+    this.from = from;
+  }
+
+  static Pipeline from(Settings settings) {
+    String name = settings.string("run.name", "nightly");
+    List<? extends Config> listed;
+    try {
+      listed = settings.config().getConfigList("run.stages");
+    } catch (ConfigException e) {
+      throw Errors.setting("run.stages", "expected a list of { stage = KIND, set { key = value, ... } }: "
+          + e.getMessage());
+    }
+    if (listed.isEmpty()) {
+      throw Errors.setting("run.stages", "is empty: list the stages to run, e.g. run.stages = [ { stage = ingest, "
+          + "set { ingest.source = \"/data/images\" } }, { stage = train, set { train.run = first } } ]");
+    }
+    List<Step> steps = new ArrayList<>();
+    for (int i = 0; i < listed.size(); i++) {
+      steps.add(step(name, i + 1, listed.get(i), settings));
+    }
+    int from = settings.intIn("run.from", 1, Math.max(1, steps.size()));
+    return new Pipeline(name, steps, from);
+  }
+
+  private static Step step(String run, int index, Config listed, Settings common) {
+    String where = "run " + run + ", stage " + index;
+    for (String key : listed.root().keySet()) {
+      if (!Set.of("stage", "set").contains(key)) {
+        throw Errors.usage(where + ": unknown entry '" + key + "'. A stage has: stage, set");
+      }
+    }
+    if (!listed.hasPath("stage")) {
+      throw Errors.usage(where + ": no 'stage'. Expected one of: " + String.join(", ", KINDS));
+    }
+    String kind = listed.getString("stage");
+    if (!KINDS.contains(kind)) {
+      throw Errors.usage(where + ": unknown stage '" + kind + "'. Expected one of: " + String.join(", ", KINDS));
+    }
+    String label = where + " (" + kind + ")";
+    Config set = listed.hasPath("set") ? listed.getConfig("set") : ConfigFactory.empty();
+    try {
+      Settings s = common.with(set, label + ", set");
+      return new Step(index, kind, switch (kind) {
+        case "ingest" -> {
+          IngestSettings ingest = IngestSettings.from(s);
+          yield spark -> new IngestJob(spark, ingest).run().summary();
+        }
+        case "train" -> {
+          TrainSettings train = TrainSettings.from(s);
+          yield spark -> {
+            List<EpochMetrics> epochs = new TrainJob(spark, train).run();
+            EpochMetrics last = epochs.get(epochs.size() - 1);
+            return String.format(Locale.ROOT, "train %s: %d epochs, last: loss %.4f%s", train.run(), epochs.size(),
+                last.trainLoss(), last.top1() == null ? "" : String.format(Locale.ROOT, ", top-1 %.4f", last.top1()));
+          };
+        }
+        case "reinforce" -> {
+          ReinforceSettings reinforce = ReinforceSettings.from(s);
+          yield spark -> new ReinforceJob(spark, reinforce).run().summary();
+        }
+        default -> {
+          EvalSettings eval = EvalSettings.from(s);
+          yield spark -> new EvalJob(spark, eval).run().summary();
+        }
+      });
+    } catch (CvpipeException e) {
+      if (e.getMessage().startsWith(label)) {
+        throw e;
+      }
+      throw Errors.usage(label + ": " + e.getMessage());
+    }
+  }
+
+  /** What a run would do, without Spark. */
+  void plan(PrintStream out) {
+    out.printf(Locale.ROOT, "run %s: %d stages%s%n", name, steps.size(), from > 1 ? ", from stage " + from : "");
+    for (Step step : steps) {
+      out.printf(Locale.ROOT, "  %d %-9s %s%n", step.index(), step.kind(), step.index() < from
+          ? "skipped (before run.from)" : "runs");
+    }
+  }
+
+  int run(SparkSession spark, PrintStream out) {
+    for (Step step : steps) {
+      if (step.index() < from) {
+        out.printf(Locale.ROOT, "run %s: stage %d/%d (%s) skipped: before run.from = %d%n", name, step.index(),
+            steps.size(), step.kind(), from);
+        continue;
+      }
+      out.printf(Locale.ROOT, "run %s: stage %d/%d (%s) starts%n", name, step.index(), steps.size(), step.kind());
+      long start = System.nanoTime();
+      String summary;
+      try {
+        summary = step.job().apply(spark);
+      } catch (RuntimeException e) {
+        e.printStackTrace(System.err);
+        throw Errors.state("run " + name + ": stage " + step.index() + "/" + steps.size() + " (" + step.kind()
+            + ") failed: " + Main.describe(e) + ". Fix it, then run again from it with --set run.from=" + step.index());
+      }
+      out.println(summary);
+      out.printf(Locale.ROOT, "run %s: stage %d/%d (%s) done in %.0f s%n", name, step.index(), steps.size(), step.kind(),
+          (System.nanoTime() - start) / 1e9);
+    }
+    out.printf(Locale.ROOT, "run %s: all %d stages done%n", name, steps.size());
+    return 0;
+  }
+}

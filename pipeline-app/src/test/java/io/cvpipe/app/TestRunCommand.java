@@ -1,0 +1,109 @@
+package io.cvpipe.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cvpipe.common.CvpipeException;
+import io.cvpipe.common.image.SyntheticImages;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code cvpipe run}: a pipeline config's stages, in order, each with its own settings; checked before Spark. */
+class TestRunCommand {
+
+  @TempDir
+  Path tmp;
+
+  private String run(Path conf, String... extra) {
+    List<String> all = new ArrayList<>(List.of("run", "--conf", conf.toString(), "--set",
+        "warehouse=" + tmp.resolve("warehouse"), "--set", "spark.master=local[2]", "--set", "spark.ui=false"));
+    all.addAll(List.of(extra));
+    PrintStream original = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      assertThat(Main.run(all.toArray(String[]::new))).isZero();
+    } finally {
+      System.setOut(original);
+    }
+    return captured.toString(StandardCharsets.UTF_8);
+  }
+
+  private Path pipeline(String stages) throws Exception {
+    Path conf = tmp.resolve("pipeline-" + System.nanoTime() + ".conf");
+    Files.writeString(conf, """
+        dataset = shapes
+        train {
+          model = resnet18
+          width = 0.0625
+          stem-stride = 1
+          stem-pool = false
+          epochs = 1
+          sampler.kind = ssc-fbs
+          sampler.crop-size = 24
+          sampler.batch-size = 8
+          models-dir = "%s"
+          device = cpu
+        }
+        ingest.progress-interval = 0s
+        run {
+          name = tiny
+          stages = [
+        %s
+          ]
+        }
+        """.formatted(tmp.resolve("models"), stages));
+    return conf;
+  }
+
+  @Test
+  void runsTheListedStagesInOrderEachWithItsOwnSettings() throws Exception {
+    SyntheticImages.Layout layout = SyntheticImages.writeImageNetFolder(tmp.resolve("src"), 3, 12, 4, 32, 32, false, 5);
+    Path conf = pipeline("""
+            { stage = ingest, set { ingest.source = "%s" } }
+            { stage = train, set { train.run = first } }
+            { stage = eval, set { eval.model = first, eval.split = val } }
+        """.formatted(layout.root()));
+
+    String plan = run(conf, "--dry-run");
+    String out = run(conf);
+
+    assertThat(plan).contains("run tiny: 3 stages").contains("1 ingest    runs").contains("3 eval      runs");
+    assertThat(out).contains("run tiny: stage 1/3 (ingest) starts", "run tiny: stage 2/3 (train) done",
+        "train first: 1 epochs", "run tiny: stage 3/3 (eval) done", "run tiny: all 3 stages done");
+    assertThat(out.indexOf("stage 1/3 (ingest) done")).isLessThan(out.indexOf("stage 2/3 (train) starts"));
+    assertThat(tmp.resolve("models/first/best/saved_model.pb")).exists();
+    assertThat(run(conf, "--set", "run.from=3")).contains("stage 1/3 (ingest) skipped: before run.from = 3")
+        .contains("stage 3/3 (eval) done");
+  }
+
+  @Test
+  void aMisspeltStageOrKeyStopsTheJobBeforeSparkStartsNamingTheStage() throws Exception {
+    Path kind = pipeline("{ stage = ingset, set { ingest.source = /tmp } }");
+    Path key = pipeline("""
+            { stage = ingest, set { ingest.source = /tmp } }
+            { stage = train, set { train.run = x, train.epoks = 3 } }
+        """);
+    Path value = pipeline("{ stage = train, set { train.run = x, train.model = vit } }");
+    Path failing = pipeline("{ stage = train, set { train.run = nothing-to-train-on } }");
+
+    assertThatThrownBy(() -> run(kind)).isInstanceOf(CvpipeException.class)
+        .hasMessageContaining("run tiny, stage 1: unknown stage 'ingset'. Expected one of: ingest, train, reinforce, eval");
+    assertThatThrownBy(() -> run(key))
+        .hasMessageContaining("run tiny, stage 2 (train), set: train.epoks: unknown setting")
+        .matches(e -> ((CvpipeException) e).exitCode() == 2, "exit 2");
+    assertThatThrownBy(() -> run(value))
+        .hasMessageContaining("run tiny, stage 1 (train): train.model: unknown value 'vit'");
+    assertThatThrownBy(() -> run(failing))
+        .hasMessageContaining("run tiny: stage 1/1 (train) failed: cvpipe.shapes.samples does not exist")
+        .hasMessageContaining("--set run.from=1")
+        .matches(e -> ((CvpipeException) e).exitCode() == 1, "exit 1");
+  }
+}
