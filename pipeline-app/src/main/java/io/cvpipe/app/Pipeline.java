@@ -15,7 +15,13 @@ import io.cvpipe.reinforce.ReinforceSettings;
 import io.cvpipe.train.EpochMetrics;
 import io.cvpipe.train.TrainJob;
 import io.cvpipe.train.TrainSettings;
+import com.typesafe.config.ConfigRenderOptions;
+import io.cvpipe.common.table.Tables;
 import java.io.PrintStream;
+import java.nio.file.Path;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.stream.Collectors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -29,15 +35,24 @@ import org.apache.spark.sql.SparkSession;
  * starts, so a misspelt kind or key stops the job at once, naming the stage. A failed stage stops the job (exit 1,
  * the stage named); {@code run.from} starts a later run at it.
  *
- * <p>A first cut of issue 26: no lineage table, no skip-if-unchanged, the demo not yet a pipeline config.
+ * <p>Each execution is a row of {@code cvpipe.runs.stages}: the settings' hash, what the stage read and wrote
+ * (tables as name@snapshot, models as path#fingerprint of their model.json), its status. A train, reinforce or
+ * eval stage whose settings and inputs are what its last successful execution recorded, and whose outputs are
+ * still there, is skipped with a line saying so; ingest always runs (it is incremental: with no new files it commits nothing). Not yet here:
+ * OpenLineage events, tags of a finished run's snapshots, the demo as a pipeline config.
  */
 final class Pipeline {
 
   /** The stage kinds, each turning its settings into the job that runs it (checked before Spark starts). */
   private static final List<String> KINDS = List.of("ingest", "train", "reinforce", "eval");
 
-  /** One stage, its settings checked: {@code job} runs it and returns its summary line. */
-  record Step(int index, String kind, Function<SparkSession, String> job) {}
+  /**
+   * One stage, its settings checked: {@code job} runs it and returns its summary line; {@code inputs} and
+   * {@code outputs} describe what it reads and writes as they are now; {@code skippable}: whether unchanged
+   * inputs mean nothing to do.
+   */
+  record Step(int index, String kind, String settingsHash, Function<SparkSession, String> job,
+      Function<SparkSession, String> inputs, Function<SparkSession, String> outputs, boolean skippable) {}
 
   private final String name;
   private final List<Step> steps;
@@ -88,29 +103,44 @@ final class Pipeline {
     Config set = listed.hasPath("set") ? listed.getConfig("set") : ConfigFactory.empty();
     try {
       Settings s = common.with(set, label + ", set");
-      return new Step(index, kind, switch (kind) {
+      String hash = Lineage.hash(s.config().withoutPath("run").withoutPath("spark").root()
+          .render(ConfigRenderOptions.concise()));
+      String samples = Tables.samples(s.string("dataset", "imagenet"));
+      return switch (kind) {
         case "ingest" -> {
           IngestSettings ingest = IngestSettings.from(s);
-          yield spark -> new IngestJob(spark, ingest).run().summary();
+          yield new Step(index, kind, hash, spark -> new IngestJob(spark, ingest).run().summary(),
+              spark -> "source " + s.config().getString("ingest.source"), spark -> Lineage.table(spark, samples), false);
         }
         case "train" -> {
           TrainSettings train = TrainSettings.from(s);
-          yield spark -> {
+          String model = Path.of(train.modelsDir(), train.run(), "best").toString();
+          yield new Step(index, kind, hash, spark -> {
             List<EpochMetrics> epochs = new TrainJob(spark, train).run();
             EpochMetrics last = epochs.get(epochs.size() - 1);
             return String.format(Locale.ROOT, "train %s: %d epochs, last: loss %.4f%s", train.run(), epochs.size(),
                 last.trainLoss(), last.top1() == null ? "" : String.format(Locale.ROOT, ", top-1 %.4f", last.top1()));
-          };
+          }, spark -> Lineage.table(spark, samples) + (train.reinforced()
+              ? ", " + Lineage.table(spark, Tables.reinforced(train.dataset())) : ""),
+              spark -> Lineage.model(model), true);
         }
         case "reinforce" -> {
           ReinforceSettings reinforce = ReinforceSettings.from(s);
-          yield spark -> new ReinforceJob(spark, reinforce).run().summary();
+          yield new Step(index, kind, hash, spark -> new ReinforceJob(spark, reinforce).run().summary(),
+              spark -> Lineage.table(spark, samples) + reinforce.teachers().stream()
+                  .map(t -> ", " + Lineage.model(Path.of(t).isAbsolute() ? t : Path.of(reinforce.modelsDir(), t, "best")
+                      .toString())).collect(Collectors.joining()),
+              spark -> Lineage.table(spark, Tables.reinforced(reinforce.dataset())), true);
         }
         default -> {
           EvalSettings eval = EvalSettings.from(s);
-          yield spark -> new EvalJob(spark, eval).run().summary();
+          String model = Path.of(eval.model()).isAbsolute() ? eval.model()
+              : Path.of(eval.modelsDir(), eval.model(), "best").toString();
+          yield new Step(index, kind, hash, spark -> new EvalJob(spark, eval).run().summary(),
+              spark -> Lineage.table(spark, samples) + ", " + Lineage.model(model),
+              spark -> Lineage.table(spark, Tables.EVAL_METRICS), true);
         }
-      });
+      };
     } catch (CvpipeException e) {
       if (e.getMessage().startsWith(label)) {
         throw e;
@@ -129,27 +159,41 @@ final class Pipeline {
   }
 
   int run(SparkSession spark, PrintStream out) {
+    Lineage lineage = new Lineage(spark, name);
+    out.printf(Locale.ROOT, "run %s: run id %s%n", name, lineage.runId());
     for (Step step : steps) {
+      String where = String.format(Locale.ROOT, "run %s: stage %d/%d (%s)", name, step.index(), steps.size(),
+          step.kind());
       if (step.index() < from) {
-        out.printf(Locale.ROOT, "run %s: stage %d/%d (%s) skipped: before run.from = %d%n", name, step.index(),
-            steps.size(), step.kind(), from);
+        out.printf(Locale.ROOT, "%s skipped: before run.from = %d%n", where, from);
         continue;
       }
-      out.printf(Locale.ROOT, "run %s: stage %d/%d (%s) starts%n", name, step.index(), steps.size(), step.kind());
+      Timestamp started = Timestamp.from(Instant.now());
+      String inputs = step.inputs().apply(spark);
+      if (step.skippable() && lineage.unchanged(step, inputs, step.outputs().apply(spark))) {
+        String why = "settings and inputs as its last successful run recorded them, outputs still there";
+        lineage.record(step, inputs, step.outputs().apply(spark), "skipped", why, started);
+        out.printf(Locale.ROOT, "%s skipped: %s%n", where, why);
+        continue;
+      }
+      out.printf(Locale.ROOT, "%s starts%n", where);
       long start = System.nanoTime();
       String summary;
       try {
         summary = step.job().apply(spark);
       } catch (RuntimeException e) {
         e.printStackTrace(System.err);
-        throw Errors.state("run " + name + ": stage " + step.index() + "/" + steps.size() + " (" + step.kind()
-            + ") failed: " + Main.describe(e) + ". Fix it, then run again from it with --set run.from=" + step.index());
+        String message = Main.describe(e);
+        lineage.record(step, inputs, step.outputs().apply(spark), "failed", message, started);
+        throw Errors.state(where + " failed: " + message + ". Fix it, then run again from it with --set run.from="
+            + step.index());
       }
+      lineage.record(step, inputs, step.outputs().apply(spark), "succeeded", summary, started);
       out.println(summary);
-      out.printf(Locale.ROOT, "run %s: stage %d/%d (%s) done in %.0f s%n", name, step.index(), steps.size(), step.kind(),
-          (System.nanoTime() - start) / 1e9);
+      out.printf(Locale.ROOT, "%s done in %.0f s%n", where, (System.nanoTime() - start) / 1e9);
     }
-    out.printf(Locale.ROOT, "run %s: all %d stages done%n", name, steps.size());
+    out.printf(Locale.ROOT, "run %s: all %d stages done; lineage in %s (run_id = '%s')%n", name, steps.size(),
+        Tables.STAGES, lineage.runId());
     return 0;
   }
 }

@@ -21,10 +21,11 @@ class TestRunCommand {
   @TempDir
   Path tmp;
 
-  private String run(Path conf, String... extra) {
-    List<String> all = new ArrayList<>(List.of("run", "--conf", conf.toString(), "--set",
-        "warehouse=" + tmp.resolve("warehouse"), "--set", "spark.master=local[2]", "--set", "spark.ui=false"));
-    all.addAll(List.of(extra));
+  /** A cvpipe command on this test's warehouse, as a user runs it; its standard output. */
+  private String cvpipe(List<String> args) {
+    List<String> all = new ArrayList<>(args);
+    all.addAll(List.of("--set", "warehouse=" + tmp.resolve("warehouse"), "--set", "spark.master=local[2]", "--set",
+        "spark.ui=false"));
     PrintStream original = System.out;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
@@ -34,6 +35,22 @@ class TestRunCommand {
       System.setOut(original);
     }
     return captured.toString(StandardCharsets.UTF_8);
+  }
+
+  private String run(Path conf, String... extra) {
+    List<String> args = new ArrayList<>(List.of("run", "--conf", conf.toString()));
+    args.addAll(List.of(extra));
+    return cvpipe(args);
+  }
+
+  private String notebook(Path file, String... extra) {
+    List<String> args = new ArrayList<>(List.of("sql", "-f", file.toString()));
+    args.addAll(List.of(extra));
+    return cvpipe(args);
+  }
+
+  private String runSql(String query) {
+    return cvpipe(List.of("sql", "-e", query, "--format", "csv"));
   }
 
   private Path pipeline(String stages) throws Exception {
@@ -80,8 +97,20 @@ class TestRunCommand {
         "train first: 1 epochs", "run tiny: stage 3/3 (eval) done", "run tiny: all 3 stages done");
     assertThat(out.indexOf("stage 1/3 (ingest) done")).isLessThan(out.indexOf("stage 2/3 (train) starts"));
     assertThat(tmp.resolve("models/first/best/saved_model.pb")).exists();
+
+    String again = run(conf);
+    assertThat(again).contains("stage 1/3 (ingest) done") // incremental: nothing new, nothing committed
+        .contains("stage 2/3 (train) skipped: settings and inputs as its last successful run recorded them")
+        .contains("stage 3/3 (eval) skipped");
     assertThat(run(conf, "--set", "run.from=3")).contains("stage 1/3 (ingest) skipped: before run.from = 3")
-        .contains("stage 3/3 (eval) done");
+        .contains("stage 3/3 (eval) skipped");
+    String lineage = notebook(Path.of("..", "notebooks", "lineage.sql"), "--set", "train.run=first");
+    assertThat(lineage).contains("source " + layout.root()).contains("/first/best#");
+    long samplesCommits = Long.parseLong(runSql("SELECT count(*) FROM cvpipe.shapes.samples.snapshots").trim()
+        .lines().reduce((x, y) -> y).orElseThrow().replaceAll("[^0-9]", ""));
+    assertThat(samplesCommits).as("the second ingest committed nothing").isEqualTo(1);
+    assertThat(runSql("SELECT stage, status FROM cvpipe.runs.stages ORDER BY finished_at, stage_index"))
+        .contains("train", "succeeded", "skipped");
   }
 
   @Test

@@ -188,6 +188,21 @@ public final class Schemas {
       field("version", StringType, false, "the reinforcement settings' fingerprint (table property cvpipe.reinforce.version)"),
   });
 
+  /** {@code cvpipe.runs.stages}: one row per stage execution of {@code cvpipe run}. */
+  public static final StructType STAGES = new StructType(new StructField[] {
+      field("run_id", StringType, false, "the pipeline run: its name, start time and a random suffix"),
+      field("pipeline", StringType, false, "run.name"),
+      field("stage_index", IntegerType, false, "1-based position in run.stages"),
+      field("stage", StringType, false, "ingest, train, reinforce or eval"),
+      field("settings_hash", StringType, false, "SHA-256 (16 hex) of the stage's resolved settings"),
+      field("inputs", StringType, true, "what it read: tables as name@snapshot, models as path#model.json fingerprint"),
+      field("outputs", StringType, true, "what it wrote, the same way"),
+      field("status", StringType, false, "succeeded, failed or skipped (inputs and settings unchanged)"),
+      field("message", StringType, true, "the stage's summary, or why it failed or was skipped"),
+      field("started_at", TimestampType, false, null),
+      field("finished_at", TimestampType, false, null),
+  });
+
   private static StructField field(String name, org.apache.spark.sql.types.DataType type, boolean nullable, String comment) {
     StructField f = new StructField(name, type, nullable, Metadata.empty());
     return comment == null ? f : f.withComment(comment);

@@ -20,6 +20,7 @@ public final class Tables {
   public static final String INGEST_RUNS = RUNS_NAMESPACE + ".ingest";
   public static final String TRAIN_METRICS = RUNS_NAMESPACE + ".train_metrics";
   public static final String EVAL_METRICS = RUNS_NAMESPACE + ".eval_metrics";
+  public static final String STAGES = RUNS_NAMESPACE + ".stages";
   public static final String EVAL_CLASS_METRICS = RUNS_NAMESPACE + ".eval_class_metrics";
 
   /** Table properties of a reinforced table ({@code cvpipe.reinforce.*}); the version training reads. */
