@@ -14,8 +14,10 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.iceberg.Snapshot;
 import org.apache.spark.sql.Row;
@@ -31,6 +33,8 @@ final class Lineage {
   private final SparkSession spark;
   private final String pipeline;
   private final String runId;
+  /** The outputs of this run's stages that succeeded or were skipped, in order. */
+  private final Set<String> written = new LinkedHashSet<>();
 
   Lineage(SparkSession spark, String pipeline) {
     this.spark = spark;
@@ -93,7 +97,27 @@ final class Lineage {
         && inputs.equals(last.get(0).getString(1));
   }
 
+  /**
+   * Tags, in every table this run's stages wrote, the snapshot they left ({@code <pipeline>-<UTC date>}, replaced
+   * by a later run of the same day), so that {@code VERSION AS OF 'tag'} reads what this run produced. Returns
+   * the tag.
+   */
+  String tagOutputs() {
+    String tag = pipeline + "-" + DateTimeFormatter.ISO_LOCAL_DATE.withZone(ZoneOffset.UTC).format(Instant.now());
+    for (String output : written) {
+      int at = output.lastIndexOf('@');
+      if (at > 0 && output.substring(at + 1).matches("\\d+")) {
+        spark.sql("ALTER TABLE " + output.substring(0, at) + " CREATE OR REPLACE TAG `" + tag + "` AS OF VERSION "
+            + output.substring(at + 1));
+      }
+    }
+    return tag;
+  }
+
   void record(Pipeline.Step step, String inputs, String outputs, String status, String message, Timestamp started) {
+    if (!status.equals("failed")) {
+      written.addAll(List.of(outputs.split(", ")));
+    }
     Tables.createIfMissing(spark, Tables.STAGES, Schemas.STAGES, "", Map.of("format-version", "2"));
     Row row = RowFactory.create(runId, pipeline, step.index(), step.kind(), step.settingsHash(), inputs, outputs,
         status, message, started, Timestamp.from(Instant.now()));

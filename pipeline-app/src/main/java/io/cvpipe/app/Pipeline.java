@@ -25,8 +25,10 @@ import java.util.stream.Collectors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import org.apache.iceberg.spark.CommitMetadata;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -38,8 +40,10 @@ import org.apache.spark.sql.SparkSession;
  * <p>Each execution is a row of {@code cvpipe.runs.stages}: the settings' hash, what the stage read and wrote
  * (tables as name@snapshot, models as path#fingerprint of their model.json), its status. A train, reinforce or
  * eval stage whose settings and inputs are what its last successful execution recorded, and whose outputs are
- * still there, is skipped with a line saying so; ingest always runs (it is incremental: with no new files it commits nothing). Not yet here:
- * OpenLineage events, tags of a finished run's snapshots, the demo as a pipeline config.
+ * still there, is skipped with a line saying so; ingest always runs (it is incremental: with no new files it
+ * commits nothing). Every snapshot a stage commits carries the pipeline run id and the stage in its summary, and a
+ * finished run tags the snapshots its stages wrote ({@code <run.name>-<UTC date>}). Not yet here: OpenLineage
+ * events, the demo as a pipeline config.
  */
 final class Pipeline {
 
@@ -180,7 +184,10 @@ final class Pipeline {
       long start = System.nanoTime();
       String summary;
       try {
-        summary = step.job().apply(spark);
+        // every snapshot the stage commits names the pipeline run and the stage in its summary
+        summary = CommitMetadata.withCommitProperties(Map.of("cvpipe.pipeline-run-id", lineage.runId(),
+            "cvpipe.pipeline-stage", step.index() + " " + step.kind()), () -> step.job().apply(spark),
+            RuntimeException.class);
       } catch (RuntimeException e) {
         e.printStackTrace(System.err);
         String message = Main.describe(e);
@@ -192,8 +199,9 @@ final class Pipeline {
       out.println(summary);
       out.printf(Locale.ROOT, "%s done in %.0f s%n", where, (System.nanoTime() - start) / 1e9);
     }
-    out.printf(Locale.ROOT, "run %s: all %d stages done; lineage in %s (run_id = '%s')%n", name, steps.size(),
-        Tables.STAGES, lineage.runId());
+    String tag = lineage.tagOutputs();
+    out.printf(Locale.ROOT, "run %s: all %d stages done; lineage in %s (run_id = '%s'); its tables tagged '%s' "
+        + "(read them with VERSION AS OF '%s')%n", name, steps.size(), Tables.STAGES, lineage.runId(), tag, tag);
     return 0;
   }
 }

@@ -49,6 +49,10 @@ class TestRunCommand {
     return cvpipe(args);
   }
 
+  private static String lastLine(String text) {
+    return text.trim().lines().reduce((x, y) -> y).orElseThrow().trim();
+  }
+
   private String runSql(String query) {
     return cvpipe(List.of("sql", "-e", query, "--format", "csv"));
   }
@@ -97,6 +101,14 @@ class TestRunCommand {
         "train first: 1 epochs", "run tiny: stage 3/3 (eval) done", "run tiny: all 3 stages done");
     assertThat(out.indexOf("stage 1/3 (ingest) done")).isLessThan(out.indexOf("stage 2/3 (train) starts"));
     assertThat(tmp.resolve("models/first/best/saved_model.pb")).exists();
+    java.util.regex.Matcher tagged = java.util.regex.Pattern.compile("its tables tagged '(tiny-[0-9-]+)'").matcher(out);
+    assertThat(tagged.find()).as(out).isTrue();
+    assertThat(lastLine(runSql("SELECT count(*) FROM cvpipe.shapes.samples VERSION AS OF '" + tagged.group(1) + "'")))
+        .isEqualTo(String.valueOf(layout.accepted()));
+    assertThat(runSql("SELECT summary['cvpipe.pipeline-run-id'], summary['cvpipe.pipeline-stage'] "
+        + "FROM cvpipe.shapes.samples.snapshots")).contains("tiny-").contains("1 ingest");
+    assertThat(runSql("SELECT summary['cvpipe.pipeline-stage'] FROM cvpipe.runs.train_metrics.snapshots"))
+        .contains("2 train");
 
     String again = run(conf);
     assertThat(again).contains("stage 1/3 (ingest) done") // incremental: nothing new, nothing committed
@@ -106,8 +118,7 @@ class TestRunCommand {
         .contains("stage 3/3 (eval) skipped");
     String lineage = notebook(Path.of("..", "notebooks", "lineage.sql"), "--set", "train.run=first");
     assertThat(lineage).contains("source " + layout.root()).contains("/first/best#");
-    long samplesCommits = Long.parseLong(runSql("SELECT count(*) FROM cvpipe.shapes.samples.snapshots").trim()
-        .lines().reduce((x, y) -> y).orElseThrow().replaceAll("[^0-9]", ""));
+    long samplesCommits = Long.parseLong(lastLine(runSql("SELECT count(*) FROM cvpipe.shapes.samples.snapshots")));
     assertThat(samplesCommits).as("the second ingest committed nothing").isEqualTo(1);
     assertThat(runSql("SELECT stage, status FROM cvpipe.runs.stages ORDER BY finished_at, stage_index"))
         .contains("train", "succeeded", "skipped");
