@@ -177,6 +177,10 @@ final class TrainLoop {
               continue;
             }
             if (member.attempt() == 1 && rank == settings.crashRank() && iteration == settings.crashStep()) {
+              if (settings.crashAsUserError()) {
+                throw Errors.state("train.test-hook.crash-rank: rank " + rank + " fails on purpose at step " + iteration
+                    + ", as a user error (a test hook)");
+              }
               throw new IllegalStateException("train.test-hook.crash-rank: rank " + rank + " fails on purpose at step "
                   + iteration + " (a test hook: only the first attempt fails)");
             }

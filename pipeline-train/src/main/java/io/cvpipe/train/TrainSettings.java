@@ -53,7 +53,8 @@ public record TrainSettings(
     int threads,
     long workerHeapBytes,
     int crashRank,
-    long crashStep) implements Serializable {
+    long crashStep,
+    boolean crashAsUserError) implements Serializable {
 
   public static TrainSettings from(Settings s) {
     String model = s.choice("train.model", Model.class, Model::code).code();
@@ -123,7 +124,8 @@ public record TrainSettings(
         s.intIn("train.threads", 0, 4096),
         "auto".equals(s.stringOr("train.worker-heap", "auto")) ? 0 : s.bytes("train.worker-heap"),
         s.intIn("train.test-hook.crash-rank", -1, 4095),
-        s.longAtLeast("train.test-hook.crash-step", 0));
+        s.longAtLeast("train.test-hook.crash-step", 0),
+        s.bool("train.test-hook.crash-as-user-error"));
     try {
       settings.modelSpec(2); // the architecture's own checks (output stride against the stem), before Spark starts
     } catch (IllegalArgumentException e) {

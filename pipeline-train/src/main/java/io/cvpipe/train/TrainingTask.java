@@ -93,8 +93,11 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Int
         runDirectory, rank, addresses, gpus, threads, attempt, done);
     Object outcome = runWorker(context, spec, rank);
     if (outcome instanceof TrainingWorker.Failure f) {
-      throw new IllegalStateException(f.userError() != null ? USER_ERROR + f.userError() + "] " + f.message()
-          : "rank " + rank + " failed: " + f.message());
+      if (f.userError() != null) {
+        throw new IllegalStateException(USER_ERROR + f.userError() + "] " + f.message());
+      }
+      deferReport();
+      throw new IllegalStateException("rank " + rank + " failed: " + f.message());
     }
     @SuppressWarnings("unchecked")
     List<EpochMetrics> metrics = (List<EpochMetrics>) outcome;
@@ -143,6 +146,19 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Int
       if (dir != null) {
         deleteQuietly(dir);
       }
+    }
+  }
+
+  /**
+   * A rank whose failure is not a user error of its own (most often: an all-reduce aborted because a peer ended)
+   * waits this long before reporting it, so that a peer's user error, the likely cause, reaches the driver first:
+   * Spark reports a barrier stage's first failure, and only a user error tells the driver not to try again.
+   */
+  private static void deferReport() {
+    try {
+      Thread.sleep(3000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -82,10 +82,16 @@ class TestDistributedTraining {
   @Test
   void aUserErrorInOneRankEndsTheRunAtOnceWithoutAnotherAttempt() {
     TrainJob diverging = new TrainJob(spark, settings("diverged", "train.lr.max=1e30", "train.lr.warmup-iterations=0"), 1);
+    // rank 1 alone: rank 0's all-reduce fails a moment later, and its failure must not pass for the cause
+    TrainJob oneRank = new TrainJob(spark, settings("one-rank", "train.test-hook.crash-rank=1",
+        "train.test-hook.crash-step=3", "train.test-hook.crash-as-user-error=true"), 1);
 
     assertThatThrownBy(diverging::run).isInstanceOf(CvpipeException.class)
         .hasMessageContaining("Lower train.lr.max");
     assertThat(diverging.attempts()).isEqualTo(1);
+    assertThatThrownBy(oneRank::run).isInstanceOf(CvpipeException.class)
+        .hasMessageContaining("rank 1 fails on purpose at step 3, as a user error");
+    assertThat(oneRank.attempts()).isEqualTo(1);
   }
 
   @Test
