@@ -174,9 +174,10 @@ final class Pipeline {
       }
       Timestamp started = Timestamp.from(Instant.now());
       String inputs = step.inputs().apply(spark);
-      if (step.skippable() && lineage.unchanged(step, inputs, step.outputs().apply(spark))) {
+      String outputs = step.skippable() ? step.outputs().apply(spark) : null;
+      if (outputs != null && lineage.unchanged(step, inputs, outputs)) {
         String why = "settings and inputs as its last successful run recorded them, outputs still there";
-        lineage.record(step, inputs, step.outputs().apply(spark), "skipped", why, started);
+        lineage.record(step, inputs, outputs, "skipped", why, started);
         out.printf(Locale.ROOT, "%s skipped: %s%n", where, why);
         continue;
       }

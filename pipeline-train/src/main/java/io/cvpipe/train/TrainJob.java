@@ -169,8 +169,7 @@ public final class TrainJob {
         settings.syncBatchNorm() ? "synchronised" : "per-task", heap);
     int written = earlier;
     for (attempts = 1; ; attempts++) {
-      runDirectory.pull(RunDirectory::metadata);
-      List<EpochMetrics> done = attempts == 1 && !settings.resume() ? List.of() : Checkpoints.completed(runDir);
+      List<EpochMetrics> done = attempts == 1 && !settings.resume() ? List.of() : completed(runDir);
       if (done.size() >= settings.epochs()) {
         return done;
       }

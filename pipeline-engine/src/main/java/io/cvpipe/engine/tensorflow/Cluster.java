@@ -48,11 +48,6 @@ final class Cluster {
     return "grpc://localhost:" + replicas.port();
   }
 
-  /** How many servers this JVM has started (and still holds). */
-  static synchronized int started() {
-    return STARTED.size();
-  }
-
   static ConfigProto session(Execution execution) {
     ConfigProto.Builder config = ConfigProto.newBuilder().setAllowSoftPlacement(true);
     if (execution.threads() > 0) {
