@@ -7,7 +7,7 @@ SELECT DISTINCT t.pipeline, t.run_id AS trained_in, t.outputs AS model, t.inputs
        i.inputs AS ingested_from
 FROM cvpipe.runs.stages t
 JOIN cvpipe.runs.stages i
-  ON i.stage = 'ingest' AND i.status = 'succeeded' AND array_contains(split(t.inputs, ', '), i.outputs)
+  ON i.stage = 'ingest' AND i.status = 'succeeded' AND arrays_overlap(split(t.inputs, ', '), split(i.outputs, ', '))
 WHERE t.stage = 'train' AND t.status = 'succeeded' AND t.outputs LIKE concat('%/', '${train.run}', '/best#%')
 ORDER BY trained_in;
 -- == the stages of the latest pipeline runs ==

@@ -1,25 +1,19 @@
 package io.cvpipe.app;
 
+import io.cvpipe.common.stage.DataRef;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
-import org.apache.iceberg.Snapshot;
+import java.util.stream.Collectors;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -34,7 +28,7 @@ final class Lineage {
   private final String pipeline;
   private final String runId;
   /** The outputs of this run's stages that succeeded or were skipped, in order. */
-  private final Set<String> written = new LinkedHashSet<>();
+  private final Set<DataRef> written = new LinkedHashSet<>();
 
   Lineage(SparkSession spark, String pipeline) {
     this.spark = spark;
@@ -47,44 +41,13 @@ final class Lineage {
     return runId;
   }
 
-  /** {@code name@snapshot}, {@code name@none} for a table without one, {@code name@absent} for a missing table. */
-  static String table(SparkSession spark, String name) {
-    if (!Tables.exists(spark, name)) {
-      return name + "@absent";
-    }
-    Snapshot current = Tables.iceberg(spark, name).currentSnapshot();
-    return name + "@" + (current == null ? "none" : String.valueOf(current.snapshotId()));
-  }
-
-  /** {@code path#fingerprint} of an exported model's model.json, {@code path#absent} without one. */
-  static String model(String directory) {
-    Path description = Path.of(directory, "model.json");
-    if (!Files.isRegularFile(description)) {
-      return directory + "#absent";
-    }
-    try {
-      return directory + "#" + hash(Files.readString(description, StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + description, e);
-    }
-  }
-
-  static String hash(String text) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)),
-          0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   /**
    * Whether the stage's last successful (or skipped) execution recorded these settings and inputs, and what it
    * wrote is still there (another stage may have written to the same table since, so outputs are not compared).
    */
-  boolean unchanged(Pipeline.Step step, String inputs, String outputs) {
-    if (!Tables.exists(spark, Tables.STAGES) || inputs.contains("@absent") || outputs.contains("#absent")
-        || outputs.contains("@absent")) {
+  boolean unchanged(Pipeline.Step step, List<DataRef> inputs, List<DataRef> outputs) {
+    if (!Tables.exists(spark, Tables.STAGES) || inputs.stream().anyMatch(DataRef::absent)
+        || outputs.stream().anyMatch(DataRef::absent)) {
       return false;
     }
     List<Row> last = spark.table(Tables.STAGES)
@@ -94,7 +57,7 @@ final class Lineage {
         .orderBy(org.apache.spark.sql.functions.col("finished_at").desc()).limit(1)
         .select("settings_hash", "inputs").collectAsList();
     return !last.isEmpty() && step.settingsHash().equals(last.get(0).getString(0))
-        && inputs.equals(last.get(0).getString(1));
+        && text(inputs).equals(last.get(0).getString(1));
   }
 
   /**
@@ -104,23 +67,34 @@ final class Lineage {
    */
   String tagOutputs() {
     String tag = pipeline + "-" + DateTimeFormatter.ISO_LOCAL_DATE.withZone(ZoneOffset.UTC).format(Instant.now());
-    for (String output : written) {
-      int at = output.lastIndexOf('@');
-      if (at > 0 && output.substring(at + 1).matches("\\d+")) {
-        spark.sql("ALTER TABLE " + output.substring(0, at) + " CREATE OR REPLACE TAG `" + tag + "` AS OF VERSION "
-            + output.substring(at + 1));
+    for (DataRef output : written) {
+      if (output.kind() == DataRef.Kind.TABLE && output.version().matches("\\d+")) {
+        spark.sql("ALTER TABLE " + output.name() + " CREATE OR REPLACE TAG `" + tag + "` AS OF VERSION "
+            + output.version());
       }
     }
     return tag;
   }
 
-  void record(Pipeline.Step step, String inputs, String outputs, String status, String message, Timestamp started) {
+  /** How lineage rows hold a list of refs: their string forms, comma-separated. */
+  static String text(List<DataRef> refs) {
+    return refs.stream().map(DataRef::toString).collect(Collectors.joining(", "));
+  }
+
+  void record(Pipeline.Step step, List<DataRef> inputs, List<DataRef> outputs, String status, String message,
+      Map<String, Double> figures, Timestamp started) {
     if (!status.equals("failed")) {
-      written.addAll(List.of(outputs.split(", ")));
+      written.addAll(outputs);
     }
     Tables.createIfMissing(spark, Tables.STAGES, Schemas.STAGES, "", Map.of("format-version", "2"));
-    Row row = RowFactory.create(runId, pipeline, step.index(), step.kind(), step.settingsHash(), inputs, outputs,
-        status, message, started, Timestamp.from(Instant.now()));
+    if (!Tables.iceberg(spark, Tables.STAGES).schema().columns().stream().anyMatch(c -> c.name().equals("figures"))) {
+      // made by the first cut of cvpipe run, before stages had figures
+      spark.sql("ALTER TABLE " + Tables.STAGES + " ADD COLUMN figures map<string, double> COMMENT '"
+          + Schemas.STAGES.apply("figures").getComment().get() + "'");
+    }
+    Row row = RowFactory.create(runId, pipeline, step.index(), step.kind(), step.settingsHash(), text(inputs),
+        text(outputs),
+        status, message, started, Timestamp.from(Instant.now()), new TreeMap<>(figures));
     Tables.append(spark, spark.createDataFrame(List.of(row), Schemas.STAGES), Tables.STAGES, Schemas.STAGES, runId);
   }
 }

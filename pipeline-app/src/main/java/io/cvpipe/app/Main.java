@@ -5,17 +5,8 @@ import io.cvpipe.common.Errors;
 import io.cvpipe.common.settings.Settings;
 import io.cvpipe.common.settings.SparkSettings;
 import io.cvpipe.common.spark.SparkSessions;
-import io.cvpipe.eval.EvalJob;
-import io.cvpipe.eval.EvalSettings;
-import io.cvpipe.ingest.IngestJob;
-import io.cvpipe.ingest.IngestSettings;
-import io.cvpipe.reinforce.ReinforceJob;
-import io.cvpipe.reinforce.ReinforceSettings;
-import io.cvpipe.train.EpochMetrics;
-import io.cvpipe.train.TrainJob;
-import io.cvpipe.train.TrainSettings;
-import java.util.List;
-import java.util.Locale;
+import io.cvpipe.common.stage.Stage;
+import io.cvpipe.common.stage.StageKind;
 import java.util.function.Function;
 import org.apache.spark.sql.SparkSession;
 
@@ -49,44 +40,11 @@ public final class Main {
         System.out.println(CommandLine.USAGE);
         return 0;
       }
-      case "ingest" -> {
+      case "ingest", "train", "reinforce", "eval" -> {
         Settings settings = Settings.load(cli.conf(), cli.sets());
-        IngestSettings ingest = IngestSettings.from(settings);
+        Stage stage = StageKind.named(cli.command(), "cvpipe").create(settings);
         return withSpark(settings, spark -> {
-          System.out.println(new IngestJob(spark, ingest).run().summary());
-          return 0;
-        });
-      }
-      case "reinforce" -> {
-        Settings settings = Settings.load(cli.conf(), cli.sets());
-        ReinforceSettings reinforce = ReinforceSettings.from(settings);
-        return withSpark(settings, spark -> {
-          System.out.println(new ReinforceJob(spark, reinforce).run().summary());
-          return 0;
-        });
-      }
-      case "train" -> {
-        Settings settings = Settings.load(cli.conf(), cli.sets());
-        TrainSettings train = TrainSettings.from(settings);
-        return withSpark(settings, spark -> {
-          List<EpochMetrics> epochs = new TrainJob(spark, train).run();
-          EpochMetrics last = epochs.get(epochs.size() - 1);
-          System.out.printf(Locale.ROOT, "train %s: %d epochs, last: loss %.4f%s; checkpoint %s%n", train.run(),
-              epochs.size(), last.trainLoss(), last.top1() == null ? "" : String.format(Locale.ROOT,
-                  ", top-1 %.4f, top-5 %.4f", last.top1(), last.top5()), last.checkpoint());
-          return 0;
-        });
-      }
-      case "eval" -> {
-        Settings settings = Settings.load(cli.conf(), cli.sets());
-        EvalSettings eval = EvalSettings.from(settings);
-        return withSpark(settings, spark -> {
-          EvalJob job = new EvalJob(spark, eval);
-          if (eval.compare().isEmpty()) {
-            System.out.println(job.run().summary());
-          } else {
-            System.out.println("eval: comparison written to " + job.compare().resolve("index.html"));
-          }
+          System.out.println(stage.run(spark).summary());
           return 0;
         });
       }

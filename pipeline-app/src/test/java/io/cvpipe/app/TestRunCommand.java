@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cvpipe.common.CvpipeException;
 import io.cvpipe.common.image.SyntheticImages;
+import io.openlineage.client.OpenLineage;
+import io.openlineage.client.OpenLineageClientUtils;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -76,11 +78,12 @@ class TestRunCommand {
         ingest.progress-interval = 0s
         run {
           name = tiny
+          openlineage.file = "%s"
           stages = [
         %s
           ]
         }
-        """.formatted(tmp.resolve("models"), stages));
+        """.formatted(tmp.resolve("models"), tmp.resolve("openlineage.jsonl"), stages));
     return conf;
   }
 
@@ -117,11 +120,72 @@ class TestRunCommand {
     assertThat(run(conf, "--set", "run.from=3")).contains("stage 1/3 (ingest) skipped: before run.from = 3")
         .contains("stage 3/3 (eval) skipped");
     String lineage = notebook(Path.of("..", "notebooks", "lineage.sql"), "--set", "train.run=first");
-    assertThat(lineage).contains("source " + layout.root()).contains("/first/best#");
+    assertThat(lineage).contains("files " + layout.root()).contains("/first/best#");
     long samplesCommits = Long.parseLong(lastLine(runSql("SELECT count(*) FROM cvpipe.shapes.samples.snapshots")));
     assertThat(samplesCommits).as("the second ingest committed nothing").isEqualTo(1);
     assertThat(runSql("SELECT stage, status FROM cvpipe.runs.stages ORDER BY finished_at, stage_index"))
         .contains("train", "succeeded", "skipped");
+    assertThat(lastLine(runSql("SELECT CAST(figures['rows_written'] AS BIGINT) FROM cvpipe.runs.stages "
+        + "WHERE stage = 'ingest' ORDER BY finished_at LIMIT 1"))).isEqualTo(String.valueOf(layout.accepted()));
+    assertThat(lastLine(runSql("SELECT figures['top1'] BETWEEN 0 AND 1, figures['images'] FROM cvpipe.runs.stages "
+        + "WHERE stage = 'eval' AND status = 'succeeded'"))).isEqualTo("true,12");
+
+    // OpenLineage: every event parses; the first run's stages name what they read and wrote, with versions
+    List<OpenLineage.RunEvent> events = Files.readAllLines(tmp.resolve("openlineage.jsonl")).stream()
+        .map(OpenLineageClientUtils::runEventFromJson).toList();
+    OpenLineage.RunEvent ingest = completed(events, "tiny.1-ingest").get(0);
+    OpenLineage.RunEvent train = completed(events, "tiny.2-train").get(0);
+    OpenLineage.RunEvent eval = completed(events, "tiny.3-eval").get(0);
+    String samplesVersion = ingest.getOutputs().stream().filter(d -> d.getName().equals("cvpipe.shapes.samples"))
+        .findFirst().orElseThrow().getFacets().getVersion().getDatasetVersion();
+    assertThat(samplesVersion).matches("\\d+");
+    assertThat(ingest.getInputs()).extracting(OpenLineage.InputDataset::getName)
+        .containsExactly(layout.root().toString());
+    assertThat(train.getInputs()).extracting(d -> d.getName() + "@" + d.getFacets().getVersion().getDatasetVersion())
+        .containsExactly("cvpipe.shapes.samples@" + samplesVersion);
+    assertThat(train.getInputs().get(0).getNamespace()).isEqualTo("file://" + tmp.resolve("warehouse"));
+    assertThat(train.getOutputs()).extracting(OpenLineage.OutputDataset::getName)
+        .containsExactly(tmp.resolve("models/first/best").toString());
+    assertThat(eval.getInputs()).extracting(OpenLineage.InputDataset::getName)
+        .containsExactly("cvpipe.shapes.samples", tmp.resolve("models/first/best").toString());
+    assertThat(train.getRun().getFacets().getParent().getJob().getName()).isEqualTo("tiny");
+    assertThat(events).filteredOn(e -> e.getJob().getName().equals("tiny.2-train")).hasSize(2); // skipped after
+    assertThat(events).filteredOn(e -> e.getJob().getName().equals("tiny"))
+        .extracting(e -> e.getEventType().name()).containsSequence("START", "COMPLETE");
+  }
+
+  private static List<OpenLineage.RunEvent> completed(List<OpenLineage.RunEvent> events, String job) {
+    return events.stream().filter(e -> e.getJob().getName().equals(job)
+        && e.getEventType() == OpenLineage.RunEvent.EventType.COMPLETE).toList();
+  }
+
+  @Test
+  void aStageThatFailsStopsTheRunAndTheNextRunStartsFromIt() throws Exception {
+    SyntheticImages.Layout layout = SyntheticImages.writeImageNetFolder(tmp.resolve("src"), 3, 12, 0, 32, 32, false, 7);
+    String stages = """
+            { stage = ingest, set { ingest.source = "%s" } }
+            { stage = train, set { train.run = half, train.val-split = "" } }
+            { stage = eval, set { eval.model = half, eval.split = %s } }
+        """;
+    Path broken = pipeline(stages.formatted(layout.root(), "val"));
+
+    assertThatThrownBy(() -> run(broken))
+        .hasMessageContaining("run tiny: stage 3/3 (eval) failed: eval.split: 'val' has no rows in cvpipe.shapes.samples")
+        .hasMessageContaining("Splits there: [train]").hasMessageContaining("--set run.from=3");
+    assertThat(tmp.resolve("models/half/best/saved_model.pb")).as("stage 2 finished before 3 failed").exists();
+    assertThat(runSql("SELECT stage_index, status FROM cvpipe.runs.stages ORDER BY stage_index"))
+        .contains("1,succeeded", "2,succeeded", "3,failed");
+
+    Path fixed = pipeline(stages.formatted(layout.root(), "train"));
+    String again = run(fixed);
+    assertThat(again).contains("stage 2/3 (train) skipped: settings and inputs as its last successful run")
+        .contains("stage 3/3 (eval) starts", "eval half: " + layout.accepted() + " images", "all 3 stages done");
+    List<OpenLineage.RunEvent> events = Files.readAllLines(tmp.resolve("openlineage.jsonl")).stream()
+        .map(OpenLineageClientUtils::runEventFromJson).toList();
+    assertThat(events).filteredOn(e -> e.getEventType() == OpenLineage.RunEvent.EventType.FAIL)
+        .extracting(e -> e.getJob().getName() + ": " + e.getRun().getFacets().getErrorMessage().getMessage())
+        .anyMatch(m -> m.startsWith("tiny.3-eval: eval.split: 'val' has no rows"))
+        .anyMatch(m -> m.startsWith("tiny: eval.split: 'val' has no rows") || m.startsWith("tiny: run tiny: stage 3/3"));
   }
 
   @Test
@@ -135,7 +199,7 @@ class TestRunCommand {
     Path failing = pipeline("{ stage = train, set { train.run = nothing-to-train-on } }");
 
     assertThatThrownBy(() -> run(kind)).isInstanceOf(CvpipeException.class)
-        .hasMessageContaining("run tiny, stage 1: unknown stage 'ingset'. Expected one of: ingest, train, reinforce, eval");
+        .hasMessageContaining("run tiny, stage 1: unknown stage 'ingset'. Expected one of: eval, ingest, reinforce, train");
     assertThatThrownBy(() -> run(key))
         .hasMessageContaining("run tiny, stage 2 (train), set: train.epoks: unknown setting")
         .matches(e -> ((CvpipeException) e).exitCode() == 2, "exit 2");

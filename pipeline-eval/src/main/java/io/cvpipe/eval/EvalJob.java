@@ -1,15 +1,13 @@
 package io.cvpipe.eval;
 
-import io.cvpipe.common.Errors;
 import io.cvpipe.common.model.ModelInput;
 import io.cvpipe.engine.Engines;
 import io.cvpipe.common.spark.Progress;
+import io.cvpipe.common.table.SampleTable;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
 import io.cvpipe.common.metrics.ClassificationMetrics;
 import io.cvpipe.eval.report.EvalReport;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -17,14 +15,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.util.SerializableConfiguration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Snapshot;
-import org.apache.iceberg.Table;
-import org.apache.iceberg.expressions.Expressions;
-import org.apache.iceberg.io.CloseableIterable;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -69,39 +65,30 @@ public final class EvalJob {
   }
 
   public Result run() {
-    Path modelDir = settings.modelDirectory();
-    ModelInput model = settings.modelInput(modelDir);
-    String samples = Tables.samples(settings.dataset());
-    if (!Tables.exists(spark, samples)) {
-      throw Errors.state(samples + " does not exist: ingest the dataset first (cvpipe ingest --set dataset="
-          + settings.dataset() + " ...)");
-    }
-    List<Row> classRows = spark.table(Tables.classes(settings.dataset())).orderBy("class_index").select("label", "name")
-        .collectAsList();
-    List<String> labels = classRows.stream().map(r -> r.getString(0)).toList();
-    List<String> names = classRows.stream().map(r -> r.isNullAt(1) || r.getString(1).isBlank() ? r.getString(0) : r.getString(1)).toList();
-    checkModelFits(model, labels);
-    Table table = Tables.iceberg(spark, samples);
-    Snapshot snapshot = table.currentSnapshot();
-    long rows = snapshot == null ? 0 : rowsOf(table, snapshot);
-    if (rows == 0) {
-      throw Errors.setting("eval.split", "'" + settings.split() + "' has no rows in " + samples
-          + (snapshot == null ? "" : " (snapshot " + snapshot.snapshotId() + ")") + ". Splits there: " + splits(samples));
-    }
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    ModelInput model = settings.modelInput(conf);
+    SampleTable pinned = SampleTable.pinned(spark, settings.dataset());
+    String samples = pinned.name();
+    List<String> labels = pinned.labels();
+    List<String> names = pinned.classNames();
+    pinned.requireModelFits(model, () -> Engines.logitsPerImage(model.directory(), model.height(), model.width(),
+        model.channels()), "eval.model", "Evaluate it on the dataset it was trained on, or export a model with one "
+        + "output per class");
+    Snapshot snapshot = pinned.snapshot();
+    long rows = pinned.requireRows(settings.split(), "eval.split");
     String run = !settings.run().isEmpty() ? settings.run()
-        : model.trainingRun() != null ? model.trainingRun() : modelDir.getFileName().toString();
+        : model.trainingRun() != null ? model.trainingRun() : new org.apache.hadoop.fs.Path(model.home()).getName();
     System.err.printf(Locale.ROOT, "eval %s: %s on %s split %s at snapshot %d: %,d images, %d classes, input %dx%dx%d, "
-        + "centre crop %.3f of the shorter side%n", run, modelDir, samples, settings.split(), snapshot.snapshotId(), rows,
+        + "centre crop %.3f of the shorter side%n", run, model.home(), samples, settings.split(), snapshot.snapshotId(), rows,
         labels.size(), model.height(), model.width(), model.channels(), model.cropFraction());
 
-    Dataset<Row> split = spark.sql("SELECT sample_id, class_index, image FROM " + samples + " VERSION AS OF "
-        + snapshot.snapshotId() + " WHERE split = :split", Map.of("split", settings.split()));
+    Dataset<Row> split = pinned.rows("sample_id, class_index, image", List.of(settings.split()));
     LongAccumulator done = spark.sparkContext().longAccumulator("eval images");
     long start = System.nanoTime();
     PartialResult result;
     try (Progress progress = Progress.start("eval " + run, "images", rows, done::value, Duration.ofSeconds(10))) {
       result = split.javaRDD()
-          .mapPartitions(new EvalPartition(model, labels.size(), settings.batchSize(), settings.misclassified(), done))
+          .mapPartitions(new EvalPartition(model, new SerializableConfiguration(conf), labels.size(), settings.batchSize(), settings.misclassified(), done))
           .reduce(PartialResult::merge);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
@@ -114,53 +101,11 @@ public final class EvalJob {
           + " scored and " + result.undecodable + " undecodable");
     }
     String evalId = UUID.randomUUID().toString();
-    write(evalId, run, model, snapshot.snapshotId(), classRows, result, seconds);
+    write(evalId, run, model, snapshot.snapshotId(), pinned.classRows(), result, seconds);
     Path report = Path.of(settings.reportsDir(), run);
     EvalRecords records = new EvalRecords(spark);
     EvalReport.single(report, records.byId(evalId), result.misclassified, names);
     return new Result(evalId, run, result.metrics, result.undecodable, report);
-  }
-
-  /** The model's output width (and class names, when it says them) against the dataset's classes. */
-  private void checkModelFits(ModelInput model, List<String> labels) {
-    if (!model.classes().isEmpty() && !model.classes().equals(labels)) {
-      throw Errors.setting("eval.model", model.directory() + " was trained on " + model.classes().size()
-          + " classes " + abbreviate(model.classes()) + " but " + Tables.classes(settings.dataset()) + " has "
-          + labels.size() + " " + abbreviate(labels) + ". Evaluate it on the dataset it was trained on");
-    }
-    int width;
-    try {
-      width = Engines.logitsPerImage(model.directory(), model.height(), model.width(), model.channels());
-    } catch (IllegalArgumentException e) {
-      throw Errors.setting("eval.model", e.getMessage());
-    }
-    if (width != labels.size()) {
-      throw Errors.setting("eval.model", model.directory() + " outputs " + width + " logits per image but "
-          + Tables.classes(settings.dataset()) + " has " + labels.size() + " classes. Evaluate it on the dataset it was "
-          + "trained on, or export a model with one output per class");
-    }
-  }
-
-  private static String abbreviate(List<String> labels) {
-    return labels.size() <= 6 ? labels.toString()
-        : labels.subList(0, 5) + " (and " + (labels.size() - 5) + " more)";
-  }
-
-  private long rowsOf(Table table, Snapshot snapshot) {
-    long rows = 0;
-    try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(snapshot.snapshotId())
-        .filter(Expressions.equal("split", settings.split())).planFiles()) {
-      for (FileScanTask task : tasks) {
-        rows += task.file().recordCount();
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot plan the scan of " + table.name(), e);
-    }
-    return rows;
-  }
-
-  private String splits(String samples) {
-    return spark.sql("SELECT collect_set(split) FROM " + samples).first().getList(0).toString();
   }
 
   private void write(String evalId, String run, ModelInput model, long snapshotId, List<Row> classes,
@@ -170,7 +115,7 @@ public final class EvalJob {
     List<Row> bins = Arrays.stream(m.reliability()).map(b -> RowFactory.create(b.index(), b.lower(), b.upper(),
         b.count(), Double.isNaN(b.confidence()) ? null : b.confidence(), Double.isNaN(b.accuracy()) ? null : b.accuracy()))
         .toList();
-    Row row = RowFactory.create(evalId, run, model.directory().toString(), model.trainingRun(), model.architecture(),
+    Row row = RowFactory.create(evalId, run, model.home(), model.trainingRun(), model.architecture(),
         settings.dataset(), settings.split(), snapshotId, m.images(), result.undecodable, m.top1(), m.top5(), m.nll(),
         m.ece(), bins, seconds, m.images() / Math.max(1e-9, seconds), now);
     Tables.createIfMissing(spark, Tables.EVAL_METRICS, Schemas.EVAL_METRICS, "", Map.of("format-version", "2"));

@@ -22,6 +22,7 @@ import javax.imageio.ImageIO;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.util.LongAccumulator;
+import org.apache.spark.util.SerializableConfiguration;
 
 /**
  * One Spark task of an evaluation: the validation view of each image (resize to size / crop fraction, centre crop,
@@ -33,13 +34,16 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
   private static final int THUMBNAIL = 128;
 
   private final ModelInput model;
+  private final SerializableConfiguration conf;
   private final int classes;
   private final int batchSize;
   private final int keepMisclassified;
   private final LongAccumulator done;
 
-  EvalPartition(ModelInput model, int classes, int batchSize, int keepMisclassified, LongAccumulator done) {
+  EvalPartition(ModelInput model, SerializableConfiguration conf, int classes, int batchSize, int keepMisclassified,
+      LongAccumulator done) {
     this.model = model;
+    this.conf = conf;
     this.classes = classes;
     this.batchSize = batchSize;
     this.keepMisclassified = keepMisclassified;
@@ -48,7 +52,7 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
 
   @Override
   public Iterator<PartialResult> call(Iterator<Row> rows) {
-    Predictor predictor = Engines.shared(model.directory());
+    Predictor predictor = Engines.shared(model.onThisMachine(conf.value()).directory());
     PartialResult result = new PartialResult(classes, keepMisclassified);
     int per = model.height() * model.width() * model.channels();
     float[] pixels = new float[batchSize * per];

@@ -5,9 +5,9 @@ import io.cvpipe.common.settings.Settings;
 import io.cvpipe.common.table.Tables;
 import io.cvpipe.common.model.ModelInput;
 import java.io.Serializable;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.hadoop.conf.Configuration;
 
 /** The {@code eval.*} settings, checked before Spark starts. */
 public record EvalSettings(String dataset, String model, String modelsDir, String split, String run, int batchSize,
@@ -45,16 +45,12 @@ public record EvalSettings(String dataset, String model, String modelsDir, Strin
   }
 
   /**
-   * What the model expects (its model.json, else eval.input-size and eval.input-channels), seen through
-   * eval.crop-fraction when it is set.
+   * {@code eval.model} (a directory, local or on a Hadoop file system, or a run name under
+   * {@code eval.models-dir}: its best export) and what it expects (its model.json, else eval.input-size and
+   * eval.input-channels), seen through eval.crop-fraction when it is set.
    */
-  ModelInput modelInput(Path dir) {
-    ModelInput input = ModelInput.read(dir, inputSize, inputChannels);
+  ModelInput modelInput(Configuration conf) {
+    ModelInput input = ModelInput.open(model, modelsDir, "eval.model", inputSize, inputChannels, conf);
     return cropFraction == null ? input : input.withCropFraction(cropFraction);
-  }
-
-  /** {@code eval.model} as a directory, or as a run name under {@code eval.models-dir} (its best export). */
-  Path modelDirectory() {
-    return ModelInput.resolve(model, modelsDir, "eval.model");
   }
 }

@@ -6,6 +6,7 @@ import io.cvpipe.common.Errors;
 import io.cvpipe.common.augment.AugmentReplay;
 import io.cvpipe.common.model.ModelInput;
 import io.cvpipe.common.spark.Progress;
+import io.cvpipe.common.table.SampleTable;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
 import io.cvpipe.engine.Engines;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import org.apache.spark.util.SerializableConfiguration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -70,27 +72,18 @@ public final class ReinforceJob {
   }
 
   public Result run() {
-    String samplesName = Tables.samples(settings.dataset());
-    if (!Tables.exists(spark, samplesName)) {
-      throw Errors.state(samplesName + " does not exist: ingest the dataset first (cvpipe ingest --set dataset="
-          + settings.dataset() + " ...)");
-    }
-    List<String> labels = spark.table(Tables.classes(settings.dataset())).orderBy("class_index").select("label")
-        .collectAsList().stream().map(r -> r.getString(0)).toList();
-    List<Teacher> teachers = teachers(labels);
+    SampleTable samples = SampleTable.pinned(spark, settings.dataset());
+    String samplesName = samples.name();
+    List<String> labels = samples.labels();
+    List<Teacher> teachers = teachers(samples);
     String version = fingerprint(teachers);
     String name = Tables.reinforced(settings.dataset());
     Tables.createIfMissing(spark, name, Schemas.REINFORCED, "split", Map.of("format-version", "2",
         "write.parquet.compression-codec", "zstd"));
     Table table = Tables.iceberg(spark, name);
     String current = table.properties().get(VERSION);
-    Snapshot snapshot = Tables.iceberg(spark, samplesName).currentSnapshot();
-    if (snapshot == null) {
-      throw Errors.state(samplesName + " has no rows yet: ingest the dataset first");
-    }
-    String splitList = settings.splits().stream().map(s -> "'" + s.replace("'", "''") + "'").collect(Collectors.joining(", "));
-    Dataset<Row> candidates = spark.sql("SELECT sample_id, split, class_index, image FROM " + samplesName
-        + " VERSION AS OF " + snapshot.snapshotId() + " WHERE split IN (" + splitList + ")");
+    Snapshot snapshot = samples.snapshot();
+    Dataset<Row> candidates = samples.rows("sample_id, split, class_index, image", settings.splits());
     Dataset<Row> finished = spark.table(name).where(col("version").equalTo(version)).select("sample_id").distinct();
     List<Row> pending = candidates.select("sample_id", "split").join(finished, "sample_id", "left_anti")
         .orderBy("split", "sample_id").collectAsList();
@@ -110,7 +103,8 @@ public final class ReinforceJob {
     String run = UUID.randomUUID().toString();
     LongAccumulator done = spark.sparkContext().longAccumulator("reinforce samples");
     LongAccumulator undecodable = spark.sparkContext().longAccumulator("reinforce undecodable");
-    ReinforcePartition task = new ReinforcePartition(teachers, labels.size(), settings, version, done, undecodable);
+    ReinforcePartition task = new ReinforcePartition(teachers, labels.size(), settings, version, done, undecodable,
+        new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()));
     long start = System.nanoTime();
     int commits = 0;
     try (Progress progress = Progress.start("reinforce " + settings.dataset(), "samples", pending.size(), done::value,
@@ -182,26 +176,14 @@ public final class ReinforceJob {
   }
 
   /** Resolves and checks every teacher: a SavedModel whose output has one logit per class of the dataset. */
-  private List<Teacher> teachers(List<String> labels) {
+  private List<Teacher> teachers(SampleTable samples) {
     List<Teacher> out = new ArrayList<>();
     for (String given : settings.teachers()) {
-      Path dir = ModelInput.resolve(given, settings.modelsDir(), "reinforce.teachers");
-      ModelInput input = ModelInput.read(dir, settings.inputSize(), settings.inputChannels());
-      if (!input.classes().isEmpty() && !input.classes().equals(labels)) {
-        throw Errors.setting("reinforce.teachers", dir + " was trained on " + input.classes().size() + " classes but "
-            + Tables.classes(settings.dataset()) + " has " + labels.size() + ". A teacher must know the dataset's classes");
-      }
-      int width;
-      try {
-        width = Engines.logitsPerImage(input.directory(), input.height(), input.width(), input.channels());
-      } catch (IllegalArgumentException e) {
-        throw Errors.setting("reinforce.teachers", e.getMessage());
-      }
-      if (width != labels.size()) {
-        throw Errors.setting("reinforce.teachers", dir + " outputs " + width + " logits per image but "
-            + Tables.classes(settings.dataset()) + " has " + labels.size() + " classes");
-      }
-      out.add(new Teacher(input.trainingRun() != null ? input.trainingRun() : dir.toString(), input));
+      ModelInput input = ModelInput.open(given, settings.modelsDir(), "reinforce.teachers", settings.inputSize(),
+          settings.inputChannels(), spark.sparkContext().hadoopConfiguration());
+      samples.requireModelFits(input, () -> Engines.logitsPerImage(input.directory(), input.height(), input.width(),
+          input.channels()), "reinforce.teachers", "A teacher must know the dataset's classes");
+      out.add(new Teacher(input.trainingRun() != null ? input.trainingRun() : input.home(), input));
     }
     return out;
   }

@@ -21,6 +21,7 @@ import java.util.Map;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.util.LongAccumulator;
+import org.apache.spark.util.SerializableConfiguration;
 
 /**
  * One Spark task of a reinforcement: its rows are whole shards ({@code sample_id, split, class_index, image,
@@ -42,9 +43,11 @@ final class ReinforcePartition implements FlatMapFunction<Iterator<Row>, Row> {
   private final String version;
   private final LongAccumulator done;
   private final LongAccumulator undecodable;
+  private final SerializableConfiguration conf;
 
   ReinforcePartition(List<Teacher> teachers, int classes, ReinforceSettings settings, String version,
-      LongAccumulator done, LongAccumulator undecodable) {
+      LongAccumulator done, LongAccumulator undecodable, SerializableConfiguration conf) {
+    this.conf = conf;
     this.teachers = teachers;
     this.classes = classes;
     this.policy = settings.policy();
@@ -136,6 +139,8 @@ final class ReinforcePartition implements FlatMapFunction<Iterator<Row>, Row> {
   private final class Batch {
     final List<Row> out = new ArrayList<>();
     final int[] viewOf = new int[teachers.size()];
+    /** Each teacher's predictor, loaded once per partition (a model on s3a is copied to this machine first). */
+    final Predictor[] predictors = new Predictor[teachers.size()];
     final List<ModelInput> views = new ArrayList<>();
     final float[][] pixels;
     final Member[] members = new Member[batchSize];
@@ -145,6 +150,7 @@ final class ReinforcePartition implements FlatMapFunction<Iterator<Row>, Row> {
 
     Batch() {
       for (int t = 0; t < teachers.size(); t++) {
+        predictors[t] = Engines.shared(teachers.get(t).input().onThisMachine(conf.value()).directory());
         int v = -1;
         for (int u = 0; u < t && v < 0; u++) {
           if (teachers.get(u).sameView(teachers.get(t))) {
@@ -189,8 +195,7 @@ final class ReinforcePartition implements FlatMapFunction<Iterator<Row>, Row> {
         ModelInput in = teachers.get(t).input();
         int per = in.height() * in.width() * in.channels();
         float[] images = n == batchSize ? pixels[viewOf[t]] : Arrays.copyOf(pixels[viewOf[t]], n * per);
-        Predictor predictor = Engines.shared(in.directory());
-        float[] logits = predictor.predict(new ImageBatch(images, n, in.height(), in.width(), in.channels()));
+        float[] logits = predictors[t].predict(new ImageBatch(images, n, in.height(), in.width(), in.channels()));
         if (logits.length != n * classes) {
           throw new IllegalStateException("teacher " + teachers.get(t).id() + " returned " + logits.length / n
               + " logits per image, expected " + classes);

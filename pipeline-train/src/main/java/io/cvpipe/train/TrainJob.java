@@ -1,6 +1,7 @@
 package io.cvpipe.train;
 
 import io.cvpipe.common.Errors;
+import io.cvpipe.common.table.SampleTable;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
 import io.cvpipe.train.input.InMemorySamples;
@@ -84,29 +85,19 @@ public final class TrainJob {
         return done;
       }
     }
-    String samplesName = Tables.samples(settings.dataset());
-    if (!Tables.exists(spark, samplesName)) {
-      throw Errors.state(samplesName + " does not exist: ingest the dataset first (cvpipe ingest --set dataset="
-          + settings.dataset() + " ...)");
-    }
-    Table table = Tables.iceberg(spark, samplesName);
-    Snapshot snapshot = table.currentSnapshot();
-    if (snapshot == null) {
-      throw Errors.state(samplesName + " has no rows yet: ingest the dataset first");
-    }
-    List<String> labels = spark.table(Tables.classes(settings.dataset())).orderBy("class_index").select("label")
-        .collectAsList().stream().map(r -> r.getString(0)).toList();
+    SampleTable samples = SampleTable.pinned(spark, settings.dataset());
+    String samplesName = samples.name();
+    Table table = samples.table();
+    Snapshot snapshot = samples.snapshot();
+    List<String> labels = samples.requireClasses(2, "training");
     int classes = labels.size();
-    if (classes < 2) {
-      throw Errors.state(Tables.classes(settings.dataset()) + " has " + classes + " classes; training needs at least 2");
-    }
     RunLayout.recordOrCheck(runDir, settings.modelSpec(classes), settings.run(),
         settings.resume() && Checkpoints.any(runDir));
     runDirectory.publish();
     Plan train = plan(table, snapshot, settings.split());
     if (train.files.isEmpty()) {
       throw Errors.setting("train.split", "'" + settings.split() + "' has no rows in " + samplesName
-          + " (snapshot " + snapshot.snapshotId() + "). Splits there: " + splits());
+          + " (snapshot " + snapshot.snapshotId() + "). Splits there: " + samples.splits());
     }
     Plan val = settings.valSplit().isEmpty() ? new Plan(List.of(), 0) : plan(table, snapshot, settings.valSplit());
     if (!settings.valSplit().isEmpty() && val.files.isEmpty()) {
@@ -355,10 +346,6 @@ public final class TrainJob {
     // a stable sample order: resumed runs must index the same samples
     files.sort(java.util.Comparator.comparing(Deal.DataFile::location));
     return new Plan(files, bytes);
-  }
-
-  private String splits() {
-    return spark.sql("SELECT collect_set(split) FROM " + Tables.samples(settings.dataset())).first().getList(0).toString();
   }
 
   /** Appends the epochs after {@code written} to train_metrics; returns the last epoch written. */

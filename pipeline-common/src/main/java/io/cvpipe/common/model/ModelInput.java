@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cvpipe.common.Errors;
 import io.cvpipe.common.augment.Pixels;
 import io.cvpipe.common.augment.RandomResizedCrop;
+import io.cvpipe.common.stage.Versions;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.hadoop.conf.Configuration;
 
 /**
  * What an exported model expects and where it came from (an evaluated model, a reinforce teacher): read
@@ -23,9 +25,13 @@ import java.util.List;
  * @param classes the class labels it was trained on, in class_index order (empty for a foreign model)
  * @param cropFraction the validation view's centre crop as a fraction of the shorter side (model.json's
  *     {@code normalisation.crop-fraction}; {@link RandomResizedCrop#CROP_FRACTION} when it does not say)
+ * @param source where the model lives when that is a Hadoop file system ({@code s3a://...}); {@code location} is
+ *     then this JVM's local copy ({@link ModelCache}), and {@link #onThisMachine} makes one on an executor. Null for
+ *     a local model.
  */
 public record ModelInput(String location, int height, int width, int channels, float[] mean, float[] std,
-    String trainingRun, String architecture, List<String> classes, double cropFraction) implements Serializable {
+    String trainingRun, String architecture, List<String> classes, double cropFraction, String source)
+    implements Serializable {
 
   public static final String DESCRIPTION = "model.json";
 
@@ -45,6 +51,14 @@ public record ModelInput(String location, int height, int width, int channels, f
     throw Errors.setting(settingKey, "'" + given + "' is neither a model directory nor a training run "
         + "with an export in " + ofRun + ". Pass an exported SavedModel directory (e.g. models/RUN/best) or a run "
         + "name from cvpipe.runs.train_metrics");
+  }
+
+  /**
+   * Where {@link #resolve} looks for {@code given}, as a string for lineage (the model need not exist yet): the
+   * directory itself when it has a '/', otherwise the run's best export under {@code modelsDir}.
+   */
+  public static String location(String given, String modelsDir) {
+    return given.contains("/") ? given : modelsDir + "/" + given + "/best";
   }
 
   /**
@@ -69,7 +83,7 @@ public record ModelInput(String location, int height, int width, int channels, f
       int c = fallbackChannels;
       return new ModelInput(dir.toString(), fallbackSize, fallbackSize, c,
           c == 1 ? new float[] {0.5f} : Pixels.IMAGENET_MEAN, c == 1 ? new float[] {0.25f} : Pixels.IMAGENET_STD,
-          null, null, List.of(), RandomResizedCrop.CROP_FRACTION);
+          null, null, List.of(), RandomResizedCrop.CROP_FRACTION, null);
     }
     try {
       JsonNode json = new ObjectMapper().readTree(file.toFile());
@@ -85,7 +99,7 @@ public record ModelInput(String location, int height, int width, int channels, f
       return new ModelInput(dir.toString(), input.path("height").asInt(fallbackSize),
           input.path("width").asInt(fallbackSize), channels, mean, std,
           json.hasNonNull("run") ? json.get("run").asText() : null, architecture, List.copyOf(classes),
-          cropFraction(norm.path("crop-fraction"), file));
+          cropFraction(norm.path("crop-fraction"), file), null);
     } catch (IOException e) {
       throw Errors.input(file + " is not readable JSON: " + e.getMessage(), e);
     }
@@ -104,7 +118,54 @@ public record ModelInput(String location, int height, int width, int channels, f
 
   /** This model seen through another validation crop ({@code eval.crop-fraction}). */
   public ModelInput withCropFraction(double fraction) {
-    return new ModelInput(location, height, width, channels, mean, std, trainingRun, architecture, classes, fraction);
+    return new ModelInput(location, height, width, channels, mean, std, trainingRun, architecture, classes, fraction,
+        source);
+  }
+
+  /** Where the model lives: its Hadoop location, or its local directory. */
+  public String home() {
+    return source != null ? source : location;
+  }
+
+  /**
+   * This model with a {@code location} on this machine: itself for a local model or one copied here already,
+   * otherwise a copy of {@code source} made now (once per machine and model version).
+   */
+  public ModelInput onThisMachine(Configuration conf) {
+    if (source == null || Files.isRegularFile(Path.of(location, "saved_model.pb"))) {
+      return this;
+    }
+    String local = ModelCache.local(source, conf).toString();
+    return new ModelInput(local, height, width, channels, mean, std, trainingRun, architecture, classes,
+        cropFraction, source);
+  }
+
+  /**
+   * The model {@code given} names (a directory, local or {@code s3a://}/{@code hdfs://}, or a training run under
+   * {@code modelsDir}), read as {@link #read} does; a remote model is copied to this machine first. Errors name
+   * {@code settingKey}.
+   */
+  public static ModelInput open(String given, String modelsDir, String settingKey, int fallbackSize,
+      int fallbackChannels, Configuration conf) {
+    boolean remote = Versions.remote(given) || (!given.contains("/") && Versions.remote(modelsDir));
+    if (!remote) {
+      return read(resolve(given, modelsDir, settingKey), fallbackSize, fallbackChannels);
+    }
+    String home = location(given, modelsDir);
+    Path copy;
+    try {
+      copy = ModelCache.local(home, conf);
+    } catch (IllegalArgumentException e) {
+      throw Errors.setting(settingKey, "'" + given + "': " + home + " does not exist. Pass an exported SavedModel "
+          + "directory or a run name with an export under the models directory");
+    }
+    if (!Files.isRegularFile(copy.resolve("saved_model.pb"))) {
+      throw Errors.setting(settingKey, home + " has no saved_model.pb: it is not an exported TensorFlow SavedModel "
+          + "(cvpipe train writes them to <models-dir>/<run>/final, best and ema)");
+    }
+    ModelInput local = read(copy, fallbackSize, fallbackChannels);
+    return new ModelInput(local.location, local.height, local.width, local.channels, local.mean, local.std,
+        local.trainingRun, local.architecture, local.classes, local.cropFraction, home);
   }
 
   private static float[] floats(JsonNode array, int channels, Path file) {

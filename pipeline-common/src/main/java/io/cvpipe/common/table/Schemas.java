@@ -9,6 +9,7 @@ import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.TimestampType;
 import static org.apache.spark.sql.types.DataTypes.createArrayType;
+import static org.apache.spark.sql.types.DataTypes.createMapType;
 
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
@@ -201,6 +202,8 @@ public final class Schemas {
       field("message", StringType, true, "the stage's summary, or why it failed or was skipped"),
       field("started_at", TimestampType, false, null),
       field("finished_at", TimestampType, false, null),
+      field("figures", createMapType(StringType, DoubleType), true,
+          "the stage's figures: rows_written, rows_quarantined, epochs, top1, nll, ece, images_per_second, ..."),
   });
 
   private static StructField field(String name, org.apache.spark.sql.types.DataType type, boolean nullable, String comment) {

@@ -1,0 +1,68 @@
+package io.cvpipe.eval;
+
+import io.cvpipe.common.model.ModelInput;
+import io.cvpipe.common.settings.Settings;
+import io.cvpipe.common.stage.DataRef;
+import io.cvpipe.common.stage.Stage;
+import io.cvpipe.common.stage.StageKind;
+import io.cvpipe.common.stage.StageResult;
+import io.cvpipe.common.stage.Versions;
+import io.cvpipe.common.table.Tables;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Evaluation as a pipeline stage: scores a model on the samples table and writes eval_metrics and its report;
+ * with {@code eval.compare} set, compares the last evaluations of two runs instead, as {@code cvpipe eval} does.
+ */
+public final class EvalStage implements Stage {
+
+  /** {@code stage = eval}. */
+  public static final class Kind implements StageKind {
+    @Override
+    public String name() {
+      return "eval";
+    }
+
+    @Override
+    public Stage create(Settings settings) {
+      return new EvalStage(EvalSettings.from(settings));
+    }
+  }
+
+  private final EvalSettings settings;
+
+  public EvalStage(EvalSettings settings) {
+    this.settings = settings;
+  }
+
+  @Override
+  public List<DataRef> inputs(SparkSession spark) {
+    if (!settings.compare().isEmpty()) {
+      return List.of(Versions.table(spark, Tables.EVAL_METRICS));
+    }
+    return List.of(Versions.table(spark, Tables.samples(settings.dataset())),
+        Versions.model(spark, ModelInput.location(settings.model(), settings.modelsDir())));
+  }
+
+  @Override
+  public List<DataRef> outputs(SparkSession spark) {
+    if (!settings.compare().isEmpty()) {
+      return List.of(DataRef.files(settings.reportsDir() + "/" + String.join("-vs-", settings.compare())));
+    }
+    return List.of(Versions.table(spark, Tables.EVAL_METRICS));
+  }
+
+  @Override
+  public StageResult run(SparkSession spark) {
+    EvalJob job = new EvalJob(spark, settings);
+    if (!settings.compare().isEmpty()) {
+      return new StageResult("eval: comparison written to " + job.compare().resolve("index.html"), Map.of());
+    }
+    EvalJob.Result result = job.run();
+    return new StageResult(result.summary(), Map.of("images", (double) result.metrics().images(),
+        "top1", result.metrics().top1(), "top5", result.metrics().top5(), "nll", result.metrics().nll(),
+        "ece", result.metrics().ece(), "undecodable", (double) result.undecodable()));
+  }
+}
