@@ -76,6 +76,7 @@ class TestRunCommand {
           device = cpu
         }
         ingest.progress-interval = 0s
+        eval.reports-dir = "%s"
         run {
           name = tiny
           openlineage.file = "%s"
@@ -83,7 +84,7 @@ class TestRunCommand {
         %s
           ]
         }
-        """.formatted(tmp.resolve("models"), tmp.resolve("openlineage.jsonl"), stages));
+        """.formatted(tmp.resolve("models"), tmp.resolve("reports"), tmp.resolve("openlineage.jsonl"), stages));
     return conf;
   }
 
