@@ -1,5 +1,7 @@
 package io.cvpipe.app;
 
+import static org.apache.spark.sql.functions.col;
+
 import io.cvpipe.common.stage.DataRef;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
@@ -42,23 +44,35 @@ final class Lineage {
   }
 
   /**
-   * Whether the stage's last successful (or skipped) execution recorded these settings and inputs, and what it
-   * wrote is still there (another stage may have written to the same table since, so outputs are not compared).
+   * Why the stage has something to do, or null when it has not: its last successful (or skipped) execution in this
+   * pipeline recorded these settings and inputs, and what it wrote is still there (another stage may have written
+   * to the same table since, so outputs are checked for presence, not compared).
    */
-  boolean unchanged(Pipeline.Step step, List<DataRef> inputs, List<DataRef> outputs) {
-    if (!Tables.exists(spark, Tables.STAGES) || inputs.stream().anyMatch(DataRef::absent)
-        || outputs.stream().anyMatch(DataRef::absent)) {
-      return false;
+  String reasonToRun(Pipeline.Step step, List<DataRef> inputs, List<DataRef> outputs) {
+    List<String> missing = outputs.stream().filter(DataRef::absent).map(DataRef::name).toList();
+    if (!missing.isEmpty()) {
+      return "its outputs are not there yet (" + String.join(", ", missing) + ")";
     }
-    List<Row> last = spark.table(Tables.STAGES)
-        .where(org.apache.spark.sql.functions.col("pipeline").equalTo(pipeline)
-            .and(org.apache.spark.sql.functions.col("stage_index").equalTo(step.index()))
-            .and(org.apache.spark.sql.functions.col("status").isin("succeeded", "skipped")))
-        .orderBy(org.apache.spark.sql.functions.col("finished_at").desc()).limit(1)
-        .select("settings_hash", "inputs").collectAsList();
-    return !last.isEmpty() && step.settingsHash().equals(last.get(0).getString(0))
-        && text(inputs).equals(last.get(0).getString(1));
+    List<Row> last = !Tables.exists(spark, Tables.STAGES) ? List.of() : spark.table(Tables.STAGES)
+        .where(col("pipeline").equalTo(pipeline).and(col("stage_index").equalTo(step.index()))
+            .and(col("status").isin("succeeded", "skipped")))
+        .orderBy(col("finished_at").desc()).limit(1).select("settings_hash", "inputs").collectAsList();
+    if (last.isEmpty()) {
+      return "it never succeeded in pipeline " + pipeline;
+    }
+    if (!step.settingsHash().equals(last.get(0).getString(0))) {
+      return "its settings changed since its last successful run";
+    }
+    List<String> before = last.get(0).isNullAt(1) || last.get(0).getString(1).isEmpty() ? List.of()
+        : List.of(last.get(0).getString(1).split(", "));
+    List<String> now = inputs.stream().map(DataRef::toString).toList();
+    if (!now.equals(before)) {
+      List<String> changed = now.stream().filter(r -> !before.contains(r)).toList();
+      return "its inputs changed since its last successful run (now " + String.join(", ", changed) + ")";
+    }
+    return null;
   }
+
 
   /**
    * Tags, in every table this run's stages wrote, the snapshot they left ({@code <pipeline>-<UTC date>}, replaced

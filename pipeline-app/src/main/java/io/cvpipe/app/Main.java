@@ -57,14 +57,15 @@ public final class Main {
         Settings settings = Settings.load(cli.conf(), cli.sets());
         Pipeline pipeline = Pipeline.from(settings);
         if (cli.dryRun()) {
-          pipeline.plan(System.out);
-          return 0;
+          return withSpark(settings, spark -> {
+            pipeline.plan(spark, System.out);
+            return 0;
+          });
         }
         return withSpark(settings, spark -> pipeline.run(spark, System.out));
       }
       case "demo" -> {
-        Settings settings = Settings.load(cli.conf(), cli.sets());
-        Demo demo = Demo.from(settings);
+        Demo demo = Demo.from(cli);
         return withSpark(demo.settings(), spark -> demo.run(spark, System.out));
       }
       default -> throw Errors.usage("unknown command '" + cli.command() + "'.\n" + CommandLine.USAGE);

@@ -13,6 +13,8 @@ import io.cvpipe.common.stage.StageKind;
 import io.cvpipe.common.stage.StageResult;
 import io.cvpipe.common.stage.Versions;
 import io.cvpipe.common.table.Tables;
+import io.openlineage.client.OpenLineage;
+import io.openlineage.client.transports.Transport;
 import java.io.PrintStream;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -21,9 +23,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import io.openlineage.client.OpenLineage;
-import io.openlineage.client.transports.Transport;
 import org.apache.iceberg.spark.CommitMetadata;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -41,6 +43,8 @@ import org.apache.spark.sql.SparkSession;
  * in its summary, and a finished run tags the snapshots its stages wrote ({@code <run.name>-<UTC date>}).
  */
 final class Pipeline {
+
+  private static final Logger LOG = LogManager.getLogger(Pipeline.class);
 
   /** One stage of the list, its settings checked. */
   record Step(int index, String kind, String settingsHash, Stage stage) {
@@ -115,12 +119,40 @@ final class Pipeline {
     }
   }
 
-  /** What a run would do, without Spark. */
-  void plan(PrintStream out) {
+  /**
+   * What a run would do now, and why, without running or committing anything: each stage's inputs and outputs
+   * against what its last successful execution recorded. A stage whose inputs an earlier stage that runs may
+   * change is said to depend on it.
+   */
+  void plan(SparkSession spark, PrintStream out) {
     out.printf(Locale.ROOT, "run %s: %d stages%s%n", name, steps.size(), from > 1 ? ", from stage " + from : "");
+    Lineage lineage = new Lineage(spark, name);
+    List<Step> running = new ArrayList<>();
     for (Step step : steps) {
-      out.printf(Locale.ROOT, "  %d %-9s %s%n", step.index(), step.kind(), step.index() < from
-          ? "skipped (before run.from)" : "runs");
+      String what;
+      if (step.index() < from) {
+        what = "skipped: before run.from = " + from;
+      } else if (!step.stage().skippable()) {
+        what = "runs: it reads from outside the warehouse, and is incremental itself";
+        running.add(step);
+      } else {
+        List<DataRef> inputs = step.inputs(spark);
+        String reason = lineage.reasonToRun(step, inputs, step.outputs(spark));
+        List<String> read = inputs.stream().map(DataRef::name).toList();
+        Step upstream = running.stream().filter(r -> r.outputs(spark).stream().anyMatch(o -> read.contains(o.name())))
+            .reduce((a, b) -> b).orElse(null);
+        if (reason != null) {
+          what = "runs: " + reason;
+          running.add(step);
+        } else if (upstream != null) {
+          what = "skipped unless stage " + upstream.index() + " (" + upstream.kind() + ") changes what it reads, "
+              + "as its last successful run recorded it";
+          running.add(step);
+        } else {
+          what = "skipped: settings and inputs as its last successful run recorded them, outputs still there";
+        }
+      }
+      out.printf(Locale.ROOT, "  %d %-9s %s%n", step.index(), step.kind(), what);
     }
   }
 
@@ -153,14 +185,18 @@ final class Pipeline {
       }
       Timestamp started = Timestamp.from(Instant.now());
       List<DataRef> inputs = step.inputs(spark);
-      List<DataRef> outputs = step.stage().skippable() ? step.outputs(spark) : null;
-      if (outputs != null && lineage.unchanged(step, inputs, outputs)) {
-        String why = "settings and inputs as its last successful run recorded them, outputs still there";
-        lineage.record(step, inputs, outputs, "skipped", why, Map.of(), started);
-        out.printf(Locale.ROOT, "%s skipped: %s%n", where, why);
-        continue;
+      String reason = "it reads from outside the warehouse, and is incremental itself";
+      if (step.stage().skippable()) {
+        List<DataRef> outputs = step.outputs(spark);
+        reason = lineage.reasonToRun(step, inputs, outputs);
+        if (reason == null) {
+          String why = "settings and inputs as its last successful run recorded them, outputs still there";
+          lineage.record(step, inputs, outputs, "skipped", why, Map.of(), started);
+          out.printf(Locale.ROOT, "%s skipped: %s%n", where, why);
+          continue;
+        }
       }
-      out.printf(Locale.ROOT, "%s starts%n", where);
+      out.printf(Locale.ROOT, "%s starts: %s%n", where, reason);
       openLineage.start(step, inputs);
       long start = System.nanoTime();
       StageResult result;
@@ -170,7 +206,7 @@ final class Pipeline {
             "cvpipe.pipeline-stage", step.index() + " " + step.kind()), () -> step.stage().run(spark),
             RuntimeException.class);
       } catch (RuntimeException e) {
-        e.printStackTrace(System.err);
+        LOG.error(where + " failed", e);
         String message = Main.describe(e);
         List<DataRef> after = step.outputs(spark);
         lineage.record(step, inputs, after, "failed", message, Map.of(), started);

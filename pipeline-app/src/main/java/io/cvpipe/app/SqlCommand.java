@@ -53,6 +53,21 @@ final class SqlCommand {
     return new SqlCommand(statements, printer);
   }
 
+  /** The statements of a notebook file, printed as tables: the {@code sql} pipeline stage. */
+  static SqlCommand ofFile(Path file, Settings settings) {
+    String source = file.toString();
+    List<Statement> statements = split(substitute(read(file), settings, source));
+    if (statements.isEmpty()) {
+      throw Errors.usage(source + ": no SQL statement in it");
+    }
+    return new SqlCommand(statements, new ResultPrinter("table", settings.config().getInt("sql.max-rows"),
+        settings.config().getInt("sql.max-column-width")));
+  }
+
+  int statements() {
+    return statements.size();
+  }
+
   int run(SparkSession spark, PrintStream out) {
     for (Statement statement : statements) {
       if (!statement.title().isEmpty()) {

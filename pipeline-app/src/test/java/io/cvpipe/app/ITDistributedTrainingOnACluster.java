@@ -4,14 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cvpipe.common.testing.ShapesTable;
 import io.cvpipe.common.testing.TestSpark;
-import java.io.File;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -20,7 +14,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -38,59 +31,13 @@ class ITDistributedTrainingOnACluster {
 
   @TempDir
   Path tmp;
-  private final List<Process> started = new ArrayList<>();
+  private StandaloneCluster cluster;
 
   @AfterEach
   void stopTheCluster() {
-    for (Process p : started) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
+    if (cluster != null) {
+      cluster.close();
     }
-  }
-
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private Process start(String name, List<String> command, Map<String, String> env) throws IOException {
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(tmp.resolve(name + ".log").toFile());
-    builder.environment().putAll(env);
-    Process p = builder.start();
-    started.add(p);
-    return p;
-  }
-
-  private static List<String> java(Path sparkHome, List<String> options, String mainClass, String... args) {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    command.addAll(options);
-    command.addAll(List.of("-cp", sparkHome.resolve("jars") + File.separator + "*", mainClass));
-    command.addAll(Arrays.asList(args));
-    return command;
-  }
-
-  private Path gpuScript(String name, String... addresses) throws IOException {
-    Path script = tmp.resolve(name);
-    Files.writeString(script, "#!/bin/sh\necho '{\"name\":\"gpu\",\"addresses\":[\"" + String.join("\",\"", addresses)
-        + "\"]}'\n", StandardCharsets.UTF_8);
-    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
-    return script;
-  }
-
-  private static void awaitLine(Path log, String text, long seconds) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < deadline) {
-      if (Files.exists(log) && Files.readString(log).contains(text)) {
-        return;
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError("no '" + text + "' in " + log + " within " + seconds + " s:\n"
-        + (Files.exists(log) ? Files.readString(log) : "(no log)"));
   }
 
   private static List<ProcessHandle> executors() {
@@ -101,12 +48,6 @@ class ITDistributedTrainingOnACluster {
 
   @Test
   void twoTasksOnTwoExecutorsSurviveAKilledExecutorAndEachTaskGetsItsOwnGpuAddress() throws Exception {
-    Path sparkHome = Path.of(System.getProperty("cvpipe.spark-home"));
-    Path appJar = Path.of(System.getProperty("cvpipe.app-jar"));
-    List<String> opens = Arrays.asList(System.getProperty("cvpipe.add-opens").split(" "));
-    assertThat(sparkHome.resolve("jars")).isDirectory();
-    assertThat(appJar).exists();
-
     Path warehouse = tmp.resolve("warehouse");
     SparkSession spark = TestSpark.start(warehouse);
     try {
@@ -115,42 +56,26 @@ class ITDistributedTrainingOnACluster {
       spark.stop();
     }
 
-    Map<String, String> env = Map.of("SPARK_HOME", sparkHome.toString(), "SPARK_SCALA_VERSION", "2.13",
-        "SPARK_LOCAL_IP", "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL", "1");
-    int masterPort = freePort();
-    String master = "spark://127.0.0.1:" + masterPort;
-    start("master", java(sparkHome, List.of("-Xmx256m"), "org.apache.spark.deploy.master.Master", "--host",
-        "127.0.0.1", "--port", String.valueOf(masterPort), "--webui-port", String.valueOf(freePort())), env);
-    awaitLine(tmp.resolve("master.log"), "I have been elected leader", 60);
+    cluster = new StandaloneCluster(tmp, Map.of(), List.of());
     String[][] gpus = {{"0", "1"}, {"2", "3"}};
+    List<List<String>> workers = new ArrayList<>();
     for (int w = 0; w < 2; w++) {
-      Path work = Files.createDirectories(tmp.resolve("work-" + w));
-      start("worker-" + w, java(sparkHome, List.of("-Xmx256m", "-Dspark.worker.resource.gpu.amount=2",
-          "-Dspark.worker.resource.gpu.discoveryScript=" + gpuScript("gpus-" + w + ".sh", gpus[w])),
-          "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores", "1", "--memory", "3g",
-          "--webui-port", String.valueOf(freePort()), "--work-dir", work.toString(), master), env);
+      workers.add(List.of("-Dspark.worker.resource.gpu.amount=2",
+          "-Dspark.worker.resource.gpu.discoveryScript=" + cluster.gpuScript("gpus-" + w + ".sh", gpus[w])));
     }
-    for (int w = 0; w < 2; w++) {
-      awaitLine(tmp.resolve("worker-" + w + ".log"), "Successfully registered with master", 60);
-    }
+    cluster.start(1, "3g", workers);
 
     Path models = tmp.resolve("models");
-    List<String> submitOptions = new ArrayList<>(List.of("-Xmx1g"));
-    submitOptions.addAll(opens);
-    List<String> submit = java(sparkHome, submitOptions, "org.apache.spark.deploy.SparkSubmit", "--master", master,
-        "--deploy-mode", "client", "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
-        "--conf", "spark.executor.extraJavaOptions=" + String.join(" ", opens), "--conf", "spark.executor.cores=1",
-        "--conf", "spark.executor.memory=1g", "--conf", "spark.cores.max=2",
-        "--conf", "spark.executor.resource.gpu.amount=1", "--conf", "spark.task.resource.gpu.amount=1",
-        "--conf", "spark.ui.enabled=false", "--class", Main.class.getName(), appJar.toString(),
+    Process driver = cluster.submit("driver", List.of("--deploy-mode", "client",
+        "--conf", "spark.executor.cores=1", "--conf", "spark.executor.memory=1g", "--conf", "spark.cores.max=2",
+        "--conf", "spark.executor.resource.gpu.amount=1", "--conf", "spark.task.resource.gpu.amount=1"), List.of(
         "train", "--set", "warehouse=" + warehouse, "--set", "dataset=shapes", "--set", "train.run=cluster",
         "--set", "train.model=resnet18", "--set", "train.width=0.0625", "--set", "train.stem-stride=1",
         "--set", "train.stem-pool=false", "--set", "train.epochs=3", "--set", "train.sampler.kind=ssc-fbs",
         "--set", "train.sampler.crop-size=24", "--set", "train.sampler.batch-size=8", "--set", "train.lr.max=0.05",
         "--set", "train.lr.warmup-iterations=5", "--set", "train.device=auto", "--set", "train.models-dir=" + models,
         "--set", "train.tasks=2", "--set", "train.collective-timeout=60s", "--set", "train.worker-heap=512MB",
-        "--set", "train.log-every=5");
-    Process driver = start("driver", submit, env);
+        "--set", "train.log-every=5"));
 
     // the first epoch's checkpoint is complete: kill one executor (its training process follows it)
     Path firstEpoch = models.resolve("cluster/checkpoints/epoch-0001/epoch.properties");
@@ -175,11 +100,7 @@ class ITDistributedTrainingOnACluster {
     // the executors' logs: every task of every attempt names the GPU Spark gave it, and the two of an attempt differ
     List<String> executorLogs = new ArrayList<>();
     for (int w = 0; w < 2; w++) {
-      try (Stream<Path> files = Files.walk(tmp.resolve("work-" + w))) {
-        for (Path f : files.filter(f -> f.getFileName().toString().equals("stderr")).toList()) {
-          executorLogs.add(Files.readString(f));
-        }
-      }
+      executorLogs.addAll(StandaloneCluster.filesNamed(cluster.workDir(w), "stderr"));
     }
     List<String[]> ranks = new ArrayList<>();
     for (String log : executorLogs) {

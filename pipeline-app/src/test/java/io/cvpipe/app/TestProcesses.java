@@ -5,7 +5,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Starts {@code cvpipe} in a JVM of its own (the test's classpath and --add-opens), for tests that kill it. */
+/**
+ * Starts {@code cvpipe} in a JVM of its own (the test's classpath and --add-opens, bin/cvpipe's logging), for tests
+ * that kill it.
+ */
 final class TestProcesses {
 
   private TestProcesses() {}
@@ -17,6 +20,8 @@ final class TestProcesses {
         command.add(arg);
       }
     }
+    // bin/cvpipe's logging: cvpipe's own lines (the progress these tests wait for) at INFO on stderr
+    command.add("-Dlog4j2.configurationFile=" + Path.of("..", "conf", "log4j2.properties").toAbsolutePath().normalize());
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
     command.addAll(args);
     command.addAll(List.of("--set", "spark.master=local[2]", "--set", "spark.ui=false"));

@@ -98,9 +98,13 @@ class TestRunCommand {
         """.formatted(layout.root()));
 
     String plan = run(conf, "--dry-run");
+    assertThat(tmp.resolve("warehouse/runs/stages")).as("a dry run writes nothing").doesNotExist();
+    assertThat(tmp.resolve("models")).as("a dry run writes nothing").doesNotExist();
     String out = run(conf);
 
-    assertThat(plan).contains("run tiny: 3 stages").contains("1 ingest    runs").contains("3 eval      runs");
+    assertThat(plan).contains("run tiny: 3 stages", "1 ingest    runs: it reads from outside the warehouse",
+        "2 train     runs: its outputs are not there yet (" + tmp.resolve("models/first/best") + ")",
+        "3 eval      runs: its outputs are not there yet (cvpipe.runs.eval_metrics)");
     assertThat(out).contains("run tiny: stage 1/3 (ingest) starts", "run tiny: stage 2/3 (train) done",
         "train first: 1 epochs", "run tiny: stage 3/3 (eval) done", "run tiny: all 3 stages done");
     assertThat(out.indexOf("stage 1/3 (ingest) done")).isLessThan(out.indexOf("stage 2/3 (train) starts"));
@@ -114,6 +118,8 @@ class TestRunCommand {
     assertThat(runSql("SELECT summary['cvpipe.pipeline-stage'] FROM cvpipe.runs.train_metrics.snapshots"))
         .contains("2 train");
 
+    assertThat(run(conf, "--dry-run")).contains("2 train     skipped unless stage 1 (ingest) changes what it reads",
+        "3 eval      skipped unless stage 2 (train) changes what it reads");
     String again = run(conf);
     assertThat(again).contains("stage 1/3 (ingest) done") // incremental: nothing new, nothing committed
         .contains("stage 2/3 (train) skipped: settings and inputs as its last successful run recorded them")
@@ -178,6 +184,8 @@ class TestRunCommand {
         .contains("1,succeeded", "2,succeeded", "3,failed");
 
     Path fixed = pipeline(stages.formatted(layout.root(), "train"));
+    assertThat(run(fixed, "--dry-run")).contains("2 train     skipped unless stage 1 (ingest) changes what it reads",
+        "3 eval      runs: its outputs are not there yet");
     String again = run(fixed);
     assertThat(again).contains("stage 2/3 (train) skipped: settings and inputs as its last successful run")
         .contains("stage 3/3 (eval) starts", "eval half: " + layout.accepted() + " images", "all 3 stages done");
@@ -200,7 +208,7 @@ class TestRunCommand {
     Path failing = pipeline("{ stage = train, set { train.run = nothing-to-train-on } }");
 
     assertThatThrownBy(() -> run(kind)).isInstanceOf(CvpipeException.class)
-        .hasMessageContaining("run tiny, stage 1: unknown stage 'ingset'. Expected one of: eval, ingest, reinforce, train");
+        .hasMessageContaining("run tiny, stage 1: unknown stage 'ingset'. Expected one of: eval, ingest, reinforce, sql, train");
     assertThatThrownBy(() -> run(key))
         .hasMessageContaining("run tiny, stage 2 (train), set: train.epoks: unknown setting")
         .matches(e -> ((CvpipeException) e).exitCode() == 2, "exit 2");

@@ -1,12 +1,12 @@
 package io.cvpipe.eval;
 
+import io.cvpipe.common.metrics.ClassificationMetrics;
 import io.cvpipe.common.model.ModelInput;
-import io.cvpipe.engine.Engines;
 import io.cvpipe.common.spark.Progress;
 import io.cvpipe.common.table.SampleTable;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
-import io.cvpipe.common.metrics.ClassificationMetrics;
+import io.cvpipe.engine.Engines;
 import io.cvpipe.eval.report.EvalReport;
 import java.nio.file.Path;
 import java.sql.Timestamp;
@@ -15,17 +15,19 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.util.SerializableConfiguration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.Snapshot;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
+import org.apache.spark.util.SerializableConfiguration;
 
 /**
  * {@code cvpipe eval}: scores an exported model on one split of a pinned snapshot of the samples table as a
@@ -35,6 +37,8 @@ import org.apache.spark.util.LongAccumulator;
  * evaluations from those tables.
  */
 public final class EvalJob {
+
+  private static final Logger LOG = LogManager.getLogger(EvalJob.class);
 
   private final SparkSession spark;
   private final EvalSettings settings;
@@ -78,9 +82,9 @@ public final class EvalJob {
     long rows = pinned.requireRows(settings.split(), "eval.split");
     String run = !settings.run().isEmpty() ? settings.run()
         : model.trainingRun() != null ? model.trainingRun() : new org.apache.hadoop.fs.Path(model.home()).getName();
-    System.err.printf(Locale.ROOT, "eval %s: %s on %s split %s at snapshot %d: %,d images, %d classes, input %dx%dx%d, "
-        + "centre crop %.3f of the shorter side%n", run, model.home(), samples, settings.split(), snapshot.snapshotId(), rows,
-        labels.size(), model.height(), model.width(), model.channels(), model.cropFraction());
+    LOG.info(String.format(Locale.ROOT, "eval %s: %s on %s split %s at snapshot %d: %,d images, %d classes, input %dx%dx%d, "
+        + "centre crop %.3f of the shorter side", run, model.home(), samples, settings.split(), snapshot.snapshotId(), rows,
+        labels.size(), model.height(), model.width(), model.channels(), model.cropFraction()));
 
     Dataset<Row> split = pinned.rows("sample_id, class_index, image", List.of(settings.split()));
     LongAccumulator done = spark.sparkContext().longAccumulator("eval images");
@@ -93,8 +97,8 @@ public final class EvalJob {
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     if (result.undecodable > 0) {
-      System.err.printf(Locale.ROOT, "eval %s: %,d images could not be decoded and were not scored (sample_ids %s%s)%n",
-          run, result.undecodable, result.undecodableIds, result.undecodable > result.undecodableIds.size() ? ", ..." : "");
+      LOG.warn(String.format(Locale.ROOT, "eval %s: %,d images could not be decoded and were not scored (sample_ids %s%s)",
+          run, result.undecodable, result.undecodableIds, result.undecodable > result.undecodableIds.size() ? ", ..." : ""));
     }
     if (result.metrics.images() + result.undecodable != rows) {
       throw new IllegalStateException("eval " + run + ": " + rows + " rows planned but " + result.metrics.images()

@@ -3,9 +3,9 @@ package io.cvpipe.eval;
 import io.cvpipe.common.Errors;
 import io.cvpipe.common.augment.CropBox;
 import io.cvpipe.common.augment.Pixels;
+import io.cvpipe.common.augment.RandomResizedCrop;
 import io.cvpipe.common.metrics.Softmax;
 import io.cvpipe.common.model.ModelInput;
-import io.cvpipe.common.augment.RandomResizedCrop;
 import io.cvpipe.engine.Engines;
 import io.cvpipe.engine.ImageBatch;
 import io.cvpipe.engine.Predictor;
@@ -19,6 +19,8 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import javax.imageio.ImageIO;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.util.LongAccumulator;
@@ -30,6 +32,8 @@ import org.apache.spark.util.SerializableConfiguration;
  * partition's {@link PartialResult}. Rows are {@code (sample_id, class_index, image)}.
  */
 final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResult> {
+
+  private static final Logger LOG = LogManager.getLogger(EvalPartition.class);
 
   private static final int THUMBNAIL = 128;
 
@@ -77,7 +81,7 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
             model.cropFraction());
         Pixels.render(image, box, model.height(), model.width(), model.channels(), model.mean(), model.std(), pixels, n * per);
       } catch (IOException | RuntimeException e) {
-        System.err.println("eval: skipping sample_id " + id + ": cannot decode it (" + e.getMessage() + ")");
+        LOG.warn("eval: skipping sample_id " + id + ": cannot decode it (" + e.getMessage() + ")");
         result.undecodable(id);
         done.add(1);
         continue;

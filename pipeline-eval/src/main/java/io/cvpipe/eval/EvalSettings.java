@@ -1,9 +1,9 @@
 package io.cvpipe.eval;
 
 import io.cvpipe.common.Errors;
+import io.cvpipe.common.model.ModelInput;
 import io.cvpipe.common.settings.Settings;
 import io.cvpipe.common.table.Tables;
-import io.cvpipe.common.model.ModelInput;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;

@@ -1,7 +1,6 @@
 package io.cvpipe.eval;
 
 import io.cvpipe.common.model.ModelInput;
-import io.cvpipe.common.settings.Settings;
 import io.cvpipe.common.stage.DataRef;
 import io.cvpipe.common.stage.Stage;
 import io.cvpipe.common.stage.StageKind;
@@ -19,15 +18,9 @@ import org.apache.spark.sql.SparkSession;
 public final class EvalStage implements Stage {
 
   /** {@code stage = eval}. */
-  public static final class Kind implements StageKind {
-    @Override
-    public String name() {
-      return "eval";
-    }
-
-    @Override
-    public Stage create(Settings settings) {
-      return new EvalStage(EvalSettings.from(settings));
+  public static final class Kind extends StageKind {
+    public Kind() {
+      super("eval", s -> new EvalStage(EvalSettings.from(s)));
     }
   }
 

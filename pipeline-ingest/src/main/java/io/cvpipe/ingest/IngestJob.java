@@ -6,10 +6,10 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
 
 import io.cvpipe.common.Errors;
+import io.cvpipe.common.image.QuarantineReason;
 import io.cvpipe.common.spark.Progress;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
-import io.cvpipe.common.image.QuarantineReason;
 import io.cvpipe.ingest.internal.CocoSource;
 import io.cvpipe.ingest.internal.IdxSource;
 import io.cvpipe.ingest.internal.ImageNetFolderSource;
@@ -37,6 +37,8 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.transforms.Transform;
 import org.apache.iceberg.types.Types;
 import org.apache.iceberg.util.SerializableFunction;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -58,6 +60,8 @@ import scala.jdk.javaapi.CollectionConverters;
  * table at a committed snapshot and the next run finishes the work.
  */
 public final class IngestJob {
+
+  private static final Logger LOG = LogManager.getLogger(IngestJob.class);
 
   private final SparkSession spark;
   private final IngestSettings settings;
@@ -91,9 +95,9 @@ public final class IngestJob {
       case COCO -> CocoSource.plan(settings, hadoopConf);
       case IDX -> IdxSource.plan(settings, hadoopConf);
     };
-    System.err.printf(Locale.ROOT, "ingest %s: found %,d files%s (%,d MB) in %d classes under %s%n",
+    LOG.info(String.format(Locale.ROOT, "ingest %s: found %,d files%s (%,d MB) in %d classes under %s",
         dataset, plan.entries().size(), plan.streams().isEmpty() ? "" : " and " + plan.streams().size() + " inner tars",
-        plan.totalBytes() >> 20, plan.classes().size(), settings.source());
+        plan.totalBytes() >> 20, plan.classes().size(), settings.source()));
 
     phase("plan");
     createTables(plan);
@@ -110,8 +114,8 @@ public final class IngestJob {
     }
     long alreadyPresent = plan.entries().size() - pending.size();
     if (alreadyPresent > 0) {
-      System.err.printf(Locale.ROOT, "ingest %s: %,d of them already in the tables, %,d new%n",
-          dataset, alreadyPresent, pending.size());
+      LOG.info(String.format(Locale.ROOT, "ingest %s: %,d of them already in the tables, %,d new",
+          dataset, alreadyPresent, pending.size()));
     }
     List<WorkUnit> units = new ArrayList<>();
     if (settings.format() == IngestFormat.IDX) { // tiny images in a few big files: read each file once per task
@@ -135,7 +139,7 @@ public final class IngestJob {
     }
     recordRun(report, started);
     phase("run record");
-    System.err.println("ingest " + dataset + ": seconds per phase " + phases);
+    LOG.info("ingest " + dataset + ": seconds per phase " + phases);
     return report;
   }
 
@@ -251,7 +255,7 @@ public final class IngestJob {
             streams ? Map.of() : Map.of("distribution-mode", "none"));
         phase("write samples");
       }
-      System.err.println(progress.line());
+      LOG.info(progress.line());
       return new Counts(accepted, emitted - plannedFiles, present, annotations, reasons);
     } finally {
       rows.unpersist(false);
@@ -301,7 +305,7 @@ public final class IngestJob {
       if (settings.shards() > 0) {
         Table table = Tables.iceberg(spark, Tables.samples(dataset));
         if (!table.spec().toString().contains("bucket[" + settings.shards() + "]")) {
-          System.err.println("ingest.shards = " + settings.shards() + " ignored: " + Tables.samples(dataset)
+          LOG.warn("ingest.shards = " + settings.shards() + " ignored: " + Tables.samples(dataset)
               + " already exists with partitioning " + table.spec() + " (fixed at creation)");
         }
       }

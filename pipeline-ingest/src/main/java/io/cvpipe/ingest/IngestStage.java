@@ -1,6 +1,5 @@
 package io.cvpipe.ingest;
 
-import io.cvpipe.common.settings.Settings;
 import io.cvpipe.common.stage.DataRef;
 import io.cvpipe.common.stage.Stage;
 import io.cvpipe.common.stage.StageKind;
@@ -18,15 +17,9 @@ import org.apache.spark.sql.SparkSession;
 public final class IngestStage implements Stage {
 
   /** {@code stage = ingest}. */
-  public static final class Kind implements StageKind {
-    @Override
-    public String name() {
-      return "ingest";
-    }
-
-    @Override
-    public Stage create(Settings settings) {
-      return new IngestStage(IngestSettings.from(settings));
+  public static final class Kind extends StageKind {
+    public Kind() {
+      super("ingest", s -> new IngestStage(IngestSettings.from(s)));
     }
   }
 

@@ -21,18 +21,20 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
-import org.apache.spark.util.SerializableConfiguration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.util.LongAccumulator;
+import org.apache.spark.util.SerializableConfiguration;
 
 /**
  * {@code cvpipe reinforce}: the teacher ensemble's top-k answers for N stored augmentations of every sample
@@ -47,6 +49,8 @@ import org.apache.spark.util.LongAccumulator;
  * properties name the new version, then the old rows are deleted.
  */
 public final class ReinforceJob {
+
+  private static final Logger LOG = LogManager.getLogger(ReinforceJob.class);
 
   public static final String PROPERTY = Tables.REINFORCE_PROPERTY;
   public static final String VERSION = Tables.REINFORCE_VERSION;
@@ -92,12 +96,12 @@ public final class ReinforceJob {
       throw Errors.setting("reinforce.splits", settings.splits() + " have no rows in " + samplesName + " (snapshot "
           + snapshot.snapshotId() + ")");
     }
-    System.err.printf(Locale.ROOT, "reinforce %s: version %s (%d teachers, N = %d, top-%d, %s, seed %d): %,d of %,d "
-        + "samples to do%n", name, version, teachers.size(), settings.augmentations(), settings.topK(),
-        settings.policyKind().code(), settings.seed(), pending.size(), total);
+    LOG.info(String.format(Locale.ROOT, "reinforce %s: version %s (%d teachers, N = %d, top-%d, %s, seed %d): %,d of %,d "
+        + "samples to do", name, version, teachers.size(), settings.augmentations(), settings.topK(),
+        settings.policyKind().code(), settings.seed(), pending.size(), total));
     if (current != null && !current.equals(version) && !pending.isEmpty()) {
-      System.err.printf(Locale.ROOT, "reinforce %s: teachers or settings differ from version %s: writing version %s "
-          + "beside it; training reads %s until this one is complete%n", name, current, version, current);
+      LOG.info(String.format(Locale.ROOT, "reinforce %s: teachers or settings differ from version %s: writing version %s "
+          + "beside it; training reads %s until this one is complete", name, current, version, current));
     }
 
     String run = UUID.randomUUID().toString();
@@ -113,8 +117,8 @@ public final class ReinforceJob {
         List<Row> chunk = pending.subList(from, Math.min(pending.size(), from + settings.commitEvery()));
         if (write(candidates, chunk, task, name, run, version, snapshot.snapshotId())) {
           commits++;
-          System.err.printf(Locale.ROOT, "reinforce %s: commit %d: %,d of %,d samples reinforced%n", name, commits,
-              from + chunk.size(), pending.size());
+          LOG.info(String.format(Locale.ROOT, "reinforce %s: commit %d: %,d of %,d samples reinforced", name, commits,
+              from + chunk.size(), pending.size()));
         }
       }
     }
@@ -171,7 +175,7 @@ public final class ReinforceJob {
     long stale = spark.table(name).where(col("version").notEqual(version)).limit(1).count();
     if (stale > 0) {
       spark.sql("DELETE FROM " + name + " WHERE version <> '" + version + "'");
-      System.err.printf(Locale.ROOT, "reinforce %s: deleted the rows of earlier versions%n", name);
+      LOG.info(String.format(Locale.ROOT, "reinforce %s: deleted the rows of earlier versions", name));
     }
   }
 

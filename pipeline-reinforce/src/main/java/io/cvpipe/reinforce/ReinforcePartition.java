@@ -18,6 +18,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.util.LongAccumulator;
@@ -30,6 +32,8 @@ import org.apache.spark.util.SerializableConfiguration;
  * per executor) and keeps the top-k of their mean softmax: N rows per sample.
  */
 final class ReinforcePartition implements FlatMapFunction<Iterator<Row>, Row> {
+
+  private static final Logger LOG = LogManager.getLogger(ReinforcePartition.class);
 
   private static final int DECODED_PARTNERS = 64;
 
@@ -130,7 +134,7 @@ final class ReinforcePartition implements FlatMapFunction<Iterator<Row>, Row> {
       }
       return image;
     } catch (IOException | RuntimeException e) {
-      System.err.println("reinforce: skipping sample_id " + m.id + ": cannot decode it (" + e.getMessage() + ")");
+      LOG.warn("reinforce: skipping sample_id " + m.id + ": cannot decode it (" + e.getMessage() + ")");
       return null;
     }
   }

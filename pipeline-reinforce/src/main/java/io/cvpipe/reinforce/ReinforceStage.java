@@ -1,7 +1,6 @@
 package io.cvpipe.reinforce;
 
 import io.cvpipe.common.model.ModelInput;
-import io.cvpipe.common.settings.Settings;
 import io.cvpipe.common.stage.DataRef;
 import io.cvpipe.common.stage.Stage;
 import io.cvpipe.common.stage.StageKind;
@@ -17,15 +16,9 @@ import org.apache.spark.sql.SparkSession;
 public final class ReinforceStage implements Stage {
 
   /** {@code stage = reinforce}. */
-  public static final class Kind implements StageKind {
-    @Override
-    public String name() {
-      return "reinforce";
-    }
-
-    @Override
-    public Stage create(Settings settings) {
-      return new ReinforceStage(ReinforceSettings.from(settings));
+  public static final class Kind extends StageKind {
+    public Kind() {
+      super("reinforce", s -> new ReinforceStage(ReinforceSettings.from(s)));
     }
   }
 

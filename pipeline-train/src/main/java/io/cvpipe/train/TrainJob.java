@@ -1,6 +1,7 @@
 package io.cvpipe.train;
 
 import io.cvpipe.common.Errors;
+import io.cvpipe.common.Logging;
 import io.cvpipe.common.table.SampleTable;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
@@ -22,6 +23,9 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -41,6 +45,8 @@ import scala.runtime.AbstractFunction1;
  * task sends back at the end.
  */
 public final class TrainJob {
+
+  private static final Logger LOG = LogManager.getLogger(TrainJob.class);
 
   private final SparkSession spark;
   private final TrainSettings settings;
@@ -81,7 +87,7 @@ public final class TrainJob {
     if (settings.resume() && earlier >= settings.epochs()) {
       List<EpochMetrics> done = Checkpoints.completed(runDir);
       if (done.size() >= settings.epochs()) {
-        System.err.println("train " + settings.run() + ": all " + settings.epochs() + " epochs are done; nothing to resume");
+        LOG.info("train " + settings.run() + ": all " + settings.epochs() + " epochs are done; nothing to resume");
         return done;
       }
     }
@@ -101,7 +107,7 @@ public final class TrainJob {
     }
     Plan val = settings.valSplit().isEmpty() ? new Plan(List.of(), 0) : plan(table, snapshot, settings.valSplit());
     if (!settings.valSplit().isEmpty() && val.files.isEmpty()) {
-      System.err.println("train " + settings.run() + ": split '" + settings.valSplit() + "' has no rows; training without validation");
+      LOG.warn("train " + settings.run() + ": split '" + settings.valSplit() + "' has no rows; training without validation");
     }
     long taskBytes = (train.bytes + settings.tasks() - 1) / settings.tasks() + val.bytes; // rank 0's share
     if (taskBytes > settings.maxTaskBytes()) {
@@ -111,8 +117,8 @@ public final class TrainJob {
     }
     Reinforced reinforced = settings.reinforced() ? reinforced() : null;
     Schema projection = table.schema().select(TableFiles.COLUMNS);
-    System.err.printf(Locale.ROOT, "train %s: %s at snapshot %d: %d training files (%,d MB), %d validation files, %d classes%n",
-        settings.run(), samplesName, snapshot.snapshotId(), train.files.size(), train.bytes >> 20, val.files.size(), classes);
+    LOG.info(String.format(Locale.ROOT, "train %s: %s at snapshot %d: %d training files (%,d MB), %d validation files, %d classes",
+        settings.run(), samplesName, snapshot.snapshotId(), train.files.size(), train.bytes >> 20, val.files.size(), classes));
 
     SerializableConfiguration conf = new SerializableConfiguration(spark.sparkContext().hadoopConfiguration());
     if (settings.tasks() == 1) {
@@ -154,10 +160,10 @@ public final class TrainJob {
     long share = (train.bytes + tasks - 1) / tasks + val.bytes
         + (reinforced == null ? 0 : reinforced.bytes() / tasks);
     long heap = settings.workerHeapBytes() > 0 ? settings.workerHeapBytes() >> 20 : 1024 + 3 * (share >> 20);
-    System.err.printf(Locale.ROOT, "train %s: %d tasks, %,d samples each per epoch (the deal changes every epoch), a "
-        + "global batch of %d at the base scale, %s batch norm, training processes of %,d MB heap%n", settings.run(),
+    LOG.info(String.format(Locale.ROOT, "train %s: %d tasks, %,d samples each per epoch (the deal changes every epoch), a "
+        + "global batch of %d at the base scale, %s batch norm, training processes of %,d MB heap", settings.run(),
         tasks, Deal.share(train.files(), tasks), settings.sampler().batchSize() * tasks,
-        settings.syncBatchNorm() ? "synchronised" : "per-task", heap);
+        settings.syncBatchNorm() ? "synchronised" : "per-task", heap));
     int written = earlier;
     for (attempts = 1; ; attempts++) {
       List<EpochMetrics> done = attempts == 1 && !settings.resume() ? List.of() : completed(runDir);
@@ -183,9 +189,10 @@ public final class TrainJob {
           throw Errors.state("train " + settings.run() + ": attempt " + attempts + " of " + settings.maxAttempts()
               + " failed, the last allowed (train.max-attempts): " + cause);
         }
-        System.err.printf(Locale.ROOT, "train %s: attempt %d of %d failed: %s%ntrain %s: attempt %d starts on fresh "
-            + "ports and resumes after epoch %d (the last complete checkpoint)%n", settings.run(), attempts,
-            settings.maxAttempts(), cause, settings.run(), attempts + 1, completed(runDir).size());
+        LOG.warn(String.format(Locale.ROOT, "train %s: attempt %d of %d failed: %s", settings.run(), attempts,
+            settings.maxAttempts(), cause));
+        LOG.info(String.format(Locale.ROOT, "train %s: attempt %d starts on fresh ports and resumes after epoch %d (the "
+            + "last complete checkpoint)", settings.run(), attempts + 1, completed(runDir).size()));
       }
     }
   }
@@ -267,12 +274,12 @@ public final class TrainJob {
         reinforcement = new Reinforcement(TableFiles.loadReinforced(reinforced.files, reinforced.schema,
             reinforced.version, conf.value()), settings.reinforcedProbability());
         int missing = train.size() - reinforcement.samples();
-        System.err.printf(Locale.ROOT, "train %s: reinforced version %s: stored augmentations of %,d samples%s%n",
+        LOG.info(String.format(Locale.ROOT, "train %s: reinforced version %s: stored augmentations of %,d samples%s",
             settings.run(), reinforced.version, reinforcement.samples(), missing <= 0 ? "" : String.format(Locale.ROOT,
-                "; %,d newer samples have none yet (re-run cvpipe reinforce): they train on their labels", missing));
+                "; %,d newer samples have none yet (re-run cvpipe reinforce): they train on their labels", missing)));
       }
       List<EpochMetrics> metrics = new TrainLoop(settings, labels, TrainLoop.Member.alone(settings), runDirectory,
-          System.err).run(train, val, reinforcement);
+          Logging.lines(LogManager.getLogger(TrainLoop.class), Level.INFO)).run(train, val, reinforcement);
       return CollectionConverters.asScala(metrics.iterator());
     }
   }
@@ -324,10 +331,10 @@ public final class TrainJob {
           + "' (it was made for splits " + table.properties().get(Tables.REINFORCE_PROPERTY + "splits") + ")");
     }
     files.sort(null);
-    System.err.printf(Locale.ROOT, "train %s: reinforced by %s (version %s, N = %s, top-%s, %s), %d files%n",
+    LOG.info(String.format(Locale.ROOT, "train %s: reinforced by %s (version %s, N = %s, top-%s, %s), %d files",
         settings.run(), table.properties().get(Tables.REINFORCE_PROPERTY + "teachers"), version,
         table.properties().get(Tables.REINFORCE_PROPERTY + "augmentations"), table.properties().get(Tables.REINFORCE_PROPERTY + "top-k"),
-        table.properties().get(Tables.REINFORCE_PROPERTY + "policy"), files.size());
+        table.properties().get(Tables.REINFORCE_PROPERTY + "policy"), files.size()));
     return new Reinforced(files, table.schema(), version, bytes);
   }
 

@@ -1,7 +1,6 @@
 package io.cvpipe.train;
 
 import io.cvpipe.common.model.ModelInput;
-import io.cvpipe.common.settings.Settings;
 import io.cvpipe.common.stage.DataRef;
 import io.cvpipe.common.stage.Stage;
 import io.cvpipe.common.stage.StageKind;
@@ -19,15 +18,9 @@ import org.apache.spark.sql.SparkSession;
 public final class TrainStage implements Stage {
 
   /** {@code stage = train}. */
-  public static final class Kind implements StageKind {
-    @Override
-    public String name() {
-      return "train";
-    }
-
-    @Override
-    public Stage create(Settings settings) {
-      return new TrainStage(TrainSettings.from(settings));
+  public static final class Kind extends StageKind {
+    public Kind() {
+      super("train", s -> new TrainStage(TrainSettings.from(s)));
     }
   }
 

@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.iceberg.Schema;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.BarrierTaskInfo;
 import org.apache.spark.resource.ResourceInformation;
@@ -35,6 +37,8 @@ import scala.runtime.AbstractFunction1;
  */
 final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Integer>, scala.collection.Iterator<EpochMetrics>>
     implements Serializable {
+
+  private static final Logger LOG = LogManager.getLogger(TrainingTask.class);
 
   private static final String USER_ERROR = "[cvpipe user error: ";
   private static final Pattern USER_ERROR_TEXT = Pattern.compile(Pattern.quote(USER_ERROR) + "([A-Z]+)\\] ([^\\n]*)");
@@ -87,8 +91,8 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Int
         : (int) Math.max(1, Runtime.getRuntime().availableProcessors() / onHost);
     ResourceInformation gpu = context.resources().get("gpu").getOrElse(() -> null);
     List<String> gpus = gpu == null ? List.of() : Arrays.asList(gpu.addresses());
-    System.err.printf(Locale.ROOT, "train %s: attempt %d, rank %d of %d on %s%s, %d threads%n", settings.run(), attempt,
-        rank, tasks.length, addresses.get(rank), gpus.isEmpty() ? "" : " (GPU " + String.join(",", gpus) + ")", threads);
+    LOG.info(String.format(Locale.ROOT, "train %s: attempt %d, rank %d of %d on %s%s, %d threads", settings.run(), attempt,
+        rank, tasks.length, addresses.get(rank), gpus.isEmpty() ? "" : " (GPU " + String.join(",", gpus) + ")", threads));
     TrainingWorker.Spec spec = new TrainingWorker.Spec(settings, labels, train, val, projection, reinforced, conf,
         runDirectory, rank, addresses, gpus, threads, attempt, done);
     Object outcome = runWorker(context, spec, rank);

@@ -8,8 +8,12 @@ import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import io.cvpipe.common.Errors;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -62,13 +66,56 @@ public final class Settings {
     return ConfigFactory.parseResources(Settings.class.getClassLoader(), "reference.conf");
   }
 
+  /**
+   * A {@code --conf} file that is not here may have been shipped with {@code spark-submit --files} (in cluster
+   * deploy mode the driver runs on another machine, and Spark fetches such files only once it has started): the
+   * entry of {@code spark.files} with the same file name, read where it is, or copied here first from a Hadoop file
+   * system ({@code s3a://}, {@code hdfs://}; the {@code spark.hadoop.*} properties configure it). Null if none.
+   */
+  static Path shipped(Path confFile) {
+    String name = confFile.getFileName().toString();
+    String listed = System.getProperty("spark.files", "") + "," + System.getProperty("spark.yarn.dist.files", "");
+    for (String entry : listed.split(",")) {
+      if (entry.isBlank()) {
+        continue;
+      }
+      URI uri = URI.create(entry.trim());
+      if (uri.getPath() == null || !Path.of(uri.getPath()).getFileName().toString().equals(name)) {
+        continue;
+      }
+      if (uri.getScheme() == null || uri.getScheme().equals("file")) {
+        Path local = Path.of(uri.getPath());
+        if (Files.isRegularFile(local)) {
+          return local;
+        }
+        continue;
+      }
+      org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
+      System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("spark.hadoop."))
+          .forEach(k -> hadoop.set(k.substring("spark.hadoop.".length()), System.getProperty(k)));
+      try (InputStream in = new org.apache.hadoop.fs.Path(uri).getFileSystem(hadoop).open(new org.apache.hadoop.fs.Path(uri))) {
+        Path copy = Files.createTempFile("cvpipe-", "-" + name);
+        Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+        return copy;
+      } catch (IOException e) {
+        throw Errors.usage("--conf " + confFile + ": shipped as " + entry + ", which cannot be read: " + e);
+      }
+    }
+    return null;
+  }
+
   /** Loads the configuration for a command line: {@code confFile} may be null, {@code sets} are "key=value". */
   public static Settings load(Path confFile, List<String> sets) {
     Config reference = reference();
     Config file = ConfigFactory.empty();
     if (confFile != null) {
       if (!Files.isRegularFile(confFile)) {
-        throw Errors.usage("--conf " + confFile + ": no such file. The shipped ones are in conf/ (local.conf, demo.conf, cluster.conf)");
+        Path shipped = shipped(confFile);
+        if (shipped == null) {
+          throw Errors.usage("--conf " + confFile + ": no such file. The shipped ones are in conf/ (local.conf, "
+              + "demo.conf, cluster.conf); under spark-submit --deploy-mode cluster, ship yours with --files");
+        }
+        confFile = shipped;
       }
       try {
         file = ConfigFactory.parseFile(confFile.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));

@@ -1,9 +1,13 @@
 package io.cvpipe.common.spark;
 
+import io.cvpipe.common.Logging;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.function.LongSupplier;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 
 /**
  * Prints "what: done/total (pct), rate/s" on the console every interval while a Spark job runs, from a
@@ -38,9 +42,12 @@ public final class Progress implements AutoCloseable {
     thread.setDaemon(true);
   }
 
-  /** Starts printing to stderr; {@code total} may be 0 when unknown. */
+  private static final Logger LOG = LogManager.getLogger(Progress.class);
+  private static final PrintStream LINES = Logging.lines(LOG, Level.INFO);
+
+  /** Starts logging a line every {@code interval} (log4j2, INFO); {@code total} may be 0 when unknown. */
   public static Progress start(String what, String unit, long total, LongSupplier done, Duration interval) {
-    Progress progress = new Progress(what, unit, total, done, interval, System.err);
+    Progress progress = new Progress(what, unit, total, done, interval, LINES);
     if (!interval.isZero()) {
       progress.thread.start();
     }

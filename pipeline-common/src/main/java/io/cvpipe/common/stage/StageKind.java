@@ -5,6 +5,7 @@ import io.cvpipe.common.settings.Settings;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * A kind of stage ({@code ingest}, {@code train}, ...) that a pipeline config can name: it makes the stage from
@@ -12,16 +13,32 @@ import java.util.TreeMap;
  * found with {@link ServiceLoader}: each module lists its own in
  * {@code META-INF/services/io.cvpipe.common.stage.StageKind}.
  */
-public interface StageKind {
+public abstract class StageKind {
+
+  private final String name;
+  private final Function<Settings, Stage> factory;
+
+  /**
+   * A kind named {@code name} whose stages {@code factory} makes; a subclass has a public no-argument
+   * constructor for {@link ServiceLoader}.
+   */
+  protected StageKind(String name, Function<Settings, Stage> factory) {
+    this.name = name;
+    this.factory = factory;
+  }
 
   /** The name a pipeline config uses: {@code stage = NAME}. */
-  String name();
+  public final String name() {
+    return name;
+  }
 
   /** The stage these settings describe; a bad setting is an error naming its key. */
-  Stage create(Settings settings);
+  public final Stage create(Settings settings) {
+    return factory.apply(settings);
+  }
 
   /** Every kind on the class path, by name, in a fixed order for messages. */
-  static Map<String, StageKind> installed() {
+  public static Map<String, StageKind> installed() {
     Map<String, StageKind> kinds = new TreeMap<>();
     for (StageKind kind : ServiceLoader.load(StageKind.class, StageKind.class.getClassLoader())) {
       StageKind other = kinds.put(kind.name(), kind);
@@ -34,7 +51,7 @@ public interface StageKind {
   }
 
   /** The kind named {@code name}, or an error listing the installed ones. */
-  static StageKind named(String name, String where) {
+  public static StageKind named(String name, String where) {
     Map<String, StageKind> kinds = installed();
     StageKind kind = kinds.get(name);
     if (kind == null) {

@@ -6,8 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.typesafe.config.ConfigFactory;
 import io.cvpipe.common.CvpipeException;
 import io.cvpipe.common.image.Validation;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class TestSettings {
 
@@ -17,6 +20,29 @@ class TestSettings {
 
     assertThat(SparkSettings.from(settings).warehouse()).isEqualTo("s3a://bucket/wh");
     assertThat(SparkSettings.from(settings).master()).isEqualTo("local[2]");
+  }
+
+  @Test
+  void aConfFileShippedWithSparkSubmitFilesIsFoundThroughSparkFiles(@TempDir Path tmp) throws Exception {
+    // spark-submit --deploy-mode cluster --files /x/nightly.conf ... run --conf nightly.conf: the driver starts
+    // elsewhere, and Spark fetches the file only once it has started
+    Path shipped = Files.createDirectories(tmp.resolve("submitter")).resolve("nightly-" + System.nanoTime() + ".conf");
+    Files.writeString(shipped, "dataset = shipped\n");
+    String before = System.getProperty("spark.files");
+    System.setProperty("spark.files", "file:/elsewhere/other.conf," + shipped.toUri());
+    try {
+      Settings settings = Settings.load(Path.of(shipped.getFileName().toString()), List.of());
+      assertThat(settings.config().getString("dataset")).isEqualTo("shipped");
+      assertThatThrownBy(() -> Settings.load(Path.of("not-shipped.conf"), List.of()))
+          .hasMessageContaining("--conf not-shipped.conf: no such file")
+          .hasMessageContaining("under spark-submit --deploy-mode cluster, ship yours with --files");
+    } finally {
+      if (before == null) {
+        System.clearProperty("spark.files");
+      } else {
+        System.setProperty("spark.files", before);
+      }
+    }
   }
 
   @Test

@@ -58,6 +58,27 @@ public final class TestS3 implements AutoCloseable {
     return "s3a://" + BUCKET + "/" + path;
   }
 
+  /**
+   * Spark settings that point s3a at this server (path-style, no TLS) without credentials: those then come from
+   * the AWS environment ({@link #credentialsEnvironment}), as on a cluster.
+   */
+  public Map<String, String> endpointConf() {
+    Map<String, String> conf = new java.util.HashMap<>(sparkConf());
+    conf.keySet().removeIf(k -> k.endsWith(".access.key") || k.endsWith(".secret.key") || k.endsWith("credentials.provider"));
+    return conf;
+  }
+
+  /** The AWS SDK's environment variables for this server's credentials (and checksums it can verify). */
+  public Map<String, String> credentialsEnvironment() {
+    return Map.of("AWS_ACCESS_KEY_ID", ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", SECRET_KEY, "AWS_REGION", "us-east-1",
+        "AWS_REQUEST_CHECKSUM_CALCULATION", "WHEN_REQUIRED", "AWS_RESPONSE_CHECKSUM_VALIDATION", "WHEN_REQUIRED");
+  }
+
+  /** The secret key, for tests that check it is printed nowhere. */
+  public String secretKey() {
+    return SECRET_KEY;
+  }
+
   /** Spark settings that point s3a at this server (path-style, no TLS). */
   public Map<String, String> sparkConf() {
     String p = "spark.hadoop.fs.s3a.";

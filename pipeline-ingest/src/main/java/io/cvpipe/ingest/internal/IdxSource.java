@@ -15,6 +15,8 @@ import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 
 /**
  * Plans the MNIST family's IDX files (MNIST, Fashion-MNIST, KMNIST): per split an image file
@@ -25,6 +27,8 @@ import org.apache.hadoop.fs.Path;
  * gunzipping the files, changes nothing.
  */
 public final class IdxSource {
+
+  private static final Logger LOG = LogManager.getLogger(IdxSource.class);
 
   static final int IMAGES_MAGIC = 0x00000803; // unsigned byte, 3 dimensions
   static final int LABELS_MAGIC = 0x00000801; // unsigned byte, 1 dimension
@@ -77,8 +81,8 @@ public final class IdxSource {
           entries.add(new SourceEntry(SampleIds.of(key), split.name(), split.imagesFile() + "#" + i, split.imagesFile(),
               16L + (long) i * pixels, pixels, label, null, null, null, null, null));
         }
-        System.err.printf(Locale.ROOT, "ingest: %s: %,d images of %dx%d for split %s%n", split.imagesFile(),
-            split.count(), split.rows(), split.cols(), split.name());
+        LOG.info(String.format(Locale.ROOT, "ingest: %s: %,d images of %dx%d for split %s", split.imagesFile(),
+            split.count(), split.rows(), split.cols(), split.name()));
       }
       return new SourcePlan(entries, List.of(), classes);
     } catch (IOException e) {
