@@ -132,8 +132,8 @@ final class Pipeline {
       String what;
       if (step.index() < from) {
         what = "skipped: before run.from = " + from;
-      } else if (!step.stage().skippable()) {
-        what = "runs: it reads from outside the warehouse, and is incremental itself";
+      } else if (step.stage().alwaysRuns().isPresent()) {
+        what = "runs: " + step.stage().alwaysRuns().get();
         running.add(step);
       } else {
         List<DataRef> inputs = step.inputs(spark);
@@ -185,8 +185,8 @@ final class Pipeline {
       }
       Timestamp started = Timestamp.from(Instant.now());
       List<DataRef> inputs = step.inputs(spark);
-      String reason = "it reads from outside the warehouse, and is incremental itself";
-      if (step.stage().skippable()) {
+      String reason = step.stage().alwaysRuns().orElse(null);
+      if (reason == null) {
         List<DataRef> outputs = step.outputs(spark);
         reason = lineage.reasonToRun(step, inputs, outputs);
         if (reason == null) {

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -58,8 +59,8 @@ public final class SqlStage implements Stage {
   }
 
   @Override
-  public boolean skippable() {
-    return false;
+  public Optional<String> alwaysRuns() {
+    return Optional.of("a notebook runs every time (its queries read what they name)");
   }
 
   @Override

@@ -102,7 +102,7 @@ class TestRunCommand {
     assertThat(tmp.resolve("models")).as("a dry run writes nothing").doesNotExist();
     String out = run(conf);
 
-    assertThat(plan).contains("run tiny: 3 stages", "1 ingest    runs: it reads from outside the warehouse",
+    assertThat(plan).contains("run tiny: 3 stages", "1 ingest    runs: it reads files outside the warehouse, and is incremental itself",
         "2 train     runs: its outputs are not there yet (" + tmp.resolve("models/first/best") + ")",
         "3 eval      runs: its outputs are not there yet (cvpipe.runs.eval_metrics)");
     assertThat(out).contains("run tiny: stage 1/3 (ingest) starts", "run tiny: stage 2/3 (train) done",

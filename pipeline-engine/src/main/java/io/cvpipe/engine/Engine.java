@@ -16,13 +16,13 @@ public interface Engine extends AutoCloseable {
   float trainStep(ImageBatch images, float[] targets, float learningRate);
 
   /**
-   * {@link #trainStep}, traced: also how long the step and its all-reduces took. Tracing costs time; call it on
-   * the steps that are logged, not on every one.
+   * {@link #trainStep}, traced: also how long the step, its all-reduces and each type of op took. Tracing costs
+   * time; call it on the steps that are logged, not on every one.
    */
   default StepProfile profiledTrainStep(ImageBatch images, float[] targets, float learningRate) {
     long start = System.nanoTime();
     float loss = trainStep(images, targets, learningRate);
-    return new StepProfile(loss, (System.nanoTime() - start) / 1e6, 0);
+    return new StepProfile(loss, (System.nanoTime() - start) / 1e6, 0, java.util.List.of());
   }
 
   /** Logits, {@code count x classes}, batch-norm with its moving statistics. */

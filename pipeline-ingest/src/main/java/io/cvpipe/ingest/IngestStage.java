@@ -8,6 +8,7 @@ import io.cvpipe.common.stage.Versions;
 import io.cvpipe.common.table.Tables;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -42,8 +43,8 @@ public final class IngestStage implements Stage {
   }
 
   @Override
-  public boolean skippable() {
-    return false;
+  public Optional<String> alwaysRuns() {
+    return Optional.of("it reads files outside the warehouse, and is incremental itself (no new files: no commit)");
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.cvpipe.common.stage;
 
 import java.util.List;
+import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -21,12 +22,12 @@ public interface Stage {
   List<DataRef> outputs(SparkSession spark);
 
   /**
-   * Whether unchanged settings and inputs, with the outputs present, mean there is nothing to do. False for a
-   * stage that reads from outside the warehouse (ingest's source files), whose inputs cannot be versioned; such
-   * a stage must be incremental itself.
+   * Why the stage runs every time, or empty when unchanged settings and inputs, with the outputs present, mean it
+   * has nothing to do. A stage that reads from outside the warehouse (ingest's source files), whose inputs have no
+   * version, runs every time and must be incremental itself.
    */
-  default boolean skippable() {
-    return true;
+  default Optional<String> alwaysRuns() {
+    return Optional.empty();
   }
 
   /** Runs the stage; its errors are the job's own (a {@code CvpipeException} for what the user can fix). */

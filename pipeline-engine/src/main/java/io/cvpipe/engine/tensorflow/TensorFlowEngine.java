@@ -2,47 +2,50 @@ package io.cvpipe.engine.tensorflow;
 
 import io.cvpipe.engine.Device;
 import io.cvpipe.engine.Engine;
+import io.cvpipe.engine.Execution;
 import io.cvpipe.engine.ImageBatch;
 import io.cvpipe.engine.ModelSpec;
 import io.cvpipe.engine.OptimizerSpec;
 import io.cvpipe.engine.Precision;
 import io.cvpipe.engine.Replicas;
 import io.cvpipe.engine.StepProfile;
-import org.tensorflow.proto.DeviceStepStats;
-import org.tensorflow.proto.NodeExecStats;
-import org.tensorflow.proto.RunMetadata;
-import org.tensorflow.proto.RunOptions;
-import io.cvpipe.engine.Execution;
-import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Comparator;
-import java.util.HexFormat;
-import org.tensorflow.GraphOperation;
-import org.tensorflow.TargetedSessions;
-import org.tensorflow.types.TFloat64;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.tensorflow.DeviceSpec;
 import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Signature;
+import org.tensorflow.TargetedSessions;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
+import org.tensorflow.proto.DeviceStepStats;
+import org.tensorflow.proto.NodeExecStats;
+import org.tensorflow.proto.RunMetadata;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
 
 /**
  * The TensorFlow Java engine: one graph holding the network twice (training and inference builds sharing
@@ -276,8 +279,33 @@ public final class TensorFlowEngine implements Engine {
             .fetch(loss).addTarget(trainOp).setOptions(trace).runAndFetchMetadata()) {
       double stepMillis = (System.nanoTime() - start) / 1e6;
       float value = ((TFloat32) out.get(0)).getFloat();
-      return new StepProfile(value, stepMillis, out.getMetadata().map(TensorFlowEngine::allReduceMillis).orElse(0.0));
+      RunMetadata metadata = out.getMetadata().orElse(null);
+      return metadata == null ? new StepProfile(value, stepMillis, 0, List.of())
+          : new StepProfile(value, stepMillis, allReduceMillis(metadata), opTimes(metadata));
     }
+  }
+
+  /** A node's op type from its timeline label, {@code "name = Type(inputs)"}, or its name's last part. */
+  private static final Pattern OP_TYPE = Pattern.compile("= ([A-Za-z0-9_]+)\\(");
+
+  /** The step's op run times summed per op type, longest first (host-side bookkeeping nodes left out). */
+  private static List<StepProfile.OpTime> opTimes(RunMetadata metadata) {
+    Map<String, long[]> byType = new HashMap<>();
+    for (DeviceStepStats device : metadata.getStepStats().getDevStatsList()) {
+      for (NodeExecStats node : device.getNodeStatsList()) {
+        if (node.getNodeName().startsWith("_")) {
+          continue; // _SOURCE, _Recv/_Send of feeds and fetches
+        }
+        Matcher m = OP_TYPE.matcher(node.getTimelineLabel());
+        String type = m.find() ? m.group(1) : node.getNodeName().replaceAll(".*/", "");
+        long[] sum = byType.computeIfAbsent(type, t -> new long[2]);
+        sum[0]++;
+        sum[1] += node.getOpEndRelMicros() - node.getOpStartRelMicros();
+      }
+    }
+    return byType.entrySet().stream()
+        .map(e -> new StepProfile.OpTime(e.getKey(), (int) e.getValue()[0], e.getValue()[1] / 1000.0))
+        .sorted(Comparator.comparingDouble(StepProfile.OpTime::millis).reversed()).toList();
   }
 
   /** The union of the intervals in which the step's all-reduce ops ran, in milliseconds. */
