@@ -53,8 +53,12 @@ public final class Versions {
 
   /** Whether {@code location} names a file system other than the local one ({@code s3a://b/m}, {@code hdfs://...}). */
   public static boolean remote(String location) {
-    String scheme = URI.create(location.replace(" ", "%20")).getScheme();
-    return scheme != null && !scheme.equals("file");
+    try {
+      String scheme = URI.create(location.replace(" ", "%20")).getScheme();
+      return scheme != null && scheme.length() > 1 && !scheme.equals("file");
+    } catch (IllegalArgumentException e) {
+      return false; // not a URI (a local path with characters a URI cannot hold)
+    }
   }
 
   /** SHA-256 of the text, its first 8 bytes in hex: a fingerprint, not a signature. */
