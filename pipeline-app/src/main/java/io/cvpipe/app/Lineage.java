@@ -31,6 +31,8 @@ final class Lineage {
   private final String runId;
   /** The outputs of this run's stages that succeeded or were skipped, in order. */
   private final Set<DataRef> written = new LinkedHashSet<>();
+  /** Whether cvpipe.runs.stages was made (or brought up to date) by this run: the first record does it. */
+  private boolean tableReady;
 
   Lineage(SparkSession spark, String pipeline) {
     this.spark = spark;
@@ -73,7 +75,6 @@ final class Lineage {
     return null;
   }
 
-
   /**
    * Tags, in every table this run's stages wrote, the snapshot they left ({@code <pipeline>-<UTC date>}, replaced
    * by a later run of the same day), so that {@code VERSION AS OF 'tag'} reads what this run produced. Returns
@@ -100,15 +101,17 @@ final class Lineage {
     if (!status.equals("failed")) {
       written.addAll(outputs);
     }
-    Tables.createIfMissing(spark, Tables.STAGES, Schemas.STAGES, "", Map.of("format-version", "2"));
-    if (!Tables.iceberg(spark, Tables.STAGES).schema().columns().stream().anyMatch(c -> c.name().equals("figures"))) {
-      // made by the first cut of cvpipe run, before stages had figures
-      spark.sql("ALTER TABLE " + Tables.STAGES + " ADD COLUMN figures map<string, double> COMMENT '"
-          + Schemas.STAGES.apply("figures").getComment().get() + "'");
+    if (!tableReady) {
+      Tables.createIfMissing(spark, Tables.STAGES, Schemas.STAGES, "", Map.of("format-version", "2"));
+      if (Tables.iceberg(spark, Tables.STAGES).schema().findField("figures") == null) {
+        // made by the first cut of cvpipe run, before stages had figures
+        spark.sql("ALTER TABLE " + Tables.STAGES + " ADD COLUMN figures map<string, double> COMMENT '"
+            + Schemas.STAGES.apply("figures").getComment().get() + "'");
+      }
+      tableReady = true;
     }
     Row row = RowFactory.create(runId, pipeline, step.index(), step.kind(), step.settingsHash(), text(inputs),
-        text(outputs),
-        status, message, started, Timestamp.from(Instant.now()), new TreeMap<>(figures));
+        text(outputs), status, message, started, Timestamp.from(Instant.now()), new TreeMap<>(figures));
     Tables.append(spark, spark.createDataFrame(List.of(row), Schemas.STAGES), Tables.STAGES, Schemas.STAGES, runId);
   }
 }

@@ -84,17 +84,7 @@ final class LineageEvents implements AutoCloseable {
 
   /** The pipeline run's own event (job {@code <run.name>}), the parent of its stages' runs. */
   void pipeline(OpenLineage.RunEvent.EventType type, String error) {
-    if (client == null) {
-      return;
-    }
-    OpenLineage.RunFacetsBuilder facets = ol.newRunFacetsBuilder();
-    if (error != null) {
-      facets.errorMessage(ol.newErrorMessageRunFacet(error, "java", null));
-    }
-    send(ol.newRunEventBuilder().eventType(type).eventTime(ZonedDateTime.now())
-        .run(ol.newRunBuilder().runId(pipelineRun).facets(facets.build()).build())
-        .job(ol.newJobBuilder().namespace(namespace).name(pipeline).build())
-        .inputs(List.of()).outputs(List.of()).build(), pipeline);
+    emit(type, pipeline, pipelineRun, ol.newRunFacetsBuilder(), error, List.of(), List.of());
   }
 
   void start(Pipeline.Step step, List<DataRef> inputs) {
@@ -109,34 +99,36 @@ final class LineageEvents implements AutoCloseable {
     emit(step, OpenLineage.RunEvent.EventType.FAIL, inputs, outputs, message);
   }
 
+  /** A stage execution's event: its run is a child of the pipeline run. */
   private void emit(Pipeline.Step step, OpenLineage.RunEvent.EventType type, List<DataRef> inputs,
       List<DataRef> outputs, String error) {
+    OpenLineage.RunFacetsBuilder facets = ol.newRunFacetsBuilder().parent(ol.newParentRunFacet(
+        ol.newParentRunFacetRun(pipelineRun, null), ol.newParentRunFacetJob(namespace, pipeline, null), null));
+    emit(type, jobName(step), uuid(pipelineRun + "/" + step.index()), facets, error, inputs, outputs);
+  }
+
+  private void emit(OpenLineage.RunEvent.EventType type, String job, UUID run, OpenLineage.RunFacetsBuilder facets,
+      String error, List<DataRef> inputs, List<DataRef> outputs) {
     if (client == null) {
       return;
     }
-    OpenLineage.RunFacetsBuilder facets = ol.newRunFacetsBuilder().parent(ol.newParentRunFacet(
-        ol.newParentRunFacetRun(pipelineRun, null), ol.newParentRunFacetJob(namespace, pipeline, null), null));
     if (error != null) {
       facets.errorMessage(ol.newErrorMessageRunFacet(error, "java", null));
     }
     OpenLineage.RunEvent event = ol.newRunEventBuilder()
         .eventType(type)
         .eventTime(ZonedDateTime.now())
-        .run(ol.newRunBuilder().runId(uuid(pipelineRun + "/" + step.index())).facets(facets.build()).build())
-        .job(ol.newJobBuilder().namespace(namespace).name(jobName(step)).build())
+        .run(ol.newRunBuilder().runId(run).facets(facets.build()).build())
+        .job(ol.newJobBuilder().namespace(namespace).name(job).build())
         .inputs(inputs.stream().filter(r -> !r.absent()).map(r -> ol.newInputDatasetBuilder()
             .namespace(datasetNamespace(r)).name(datasetName(r)).facets(versionFacet(r)).build()).toList())
         .outputs(outputs.stream().filter(r -> !r.absent()).map(r -> ol.newOutputDatasetBuilder()
             .namespace(datasetNamespace(r)).name(datasetName(r)).facets(versionFacet(r)).build()).toList())
         .build();
-    send(event, jobName(step));
-  }
-
-  private void send(OpenLineage.RunEvent event, String job) {
     try {
       client.emit(event);
     } catch (RuntimeException e) {
-      LOG.warn("OpenLineage: could not emit the {} event of {}: {}", event.getEventType(), job, e.toString());
+      LOG.warn("OpenLineage: could not emit the {} event of {}: {}", type, job, e.toString());
     }
   }
 

@@ -19,10 +19,12 @@ import java.io.PrintStream;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.iceberg.spark.CommitMetadata;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -47,16 +49,7 @@ final class Pipeline {
   private static final Logger LOG = LogManager.getLogger(Pipeline.class);
 
   /** One stage of the list, its settings checked. */
-  record Step(int index, String kind, String settingsHash, Stage stage) {
-
-    List<DataRef> inputs(SparkSession spark) {
-      return stage.inputs(spark);
-    }
-
-    List<DataRef> outputs(SparkSession spark) {
-      return stage.outputs(spark);
-    }
-  }
+  record Step(int index, String kind, String settingsHash, Stage stage) {}
 
   private final String name;
   private final List<Step> steps;
@@ -127,33 +120,42 @@ final class Pipeline {
   void plan(SparkSession spark, PrintStream out) {
     out.printf(Locale.ROOT, "run %s: %d stages%s%n", name, steps.size(), from > 1 ? ", from stage " + from : "");
     Lineage lineage = new Lineage(spark, name);
-    List<Step> running = new ArrayList<>();
+    // the stages that run or may run, in order, with the names of what they write
+    Map<Step, Set<String>> running = new LinkedHashMap<>();
     for (Step step : steps) {
       String what;
       if (step.index() < from) {
         what = "skipped: before run.from = " + from;
       } else if (step.stage().alwaysRuns().isPresent()) {
         what = "runs: " + step.stage().alwaysRuns().get();
-        running.add(step);
+        running.put(step, names(step.stage().outputs(spark)));
       } else {
-        List<DataRef> inputs = step.inputs(spark);
-        String reason = lineage.reasonToRun(step, inputs, step.outputs(spark));
-        List<String> read = inputs.stream().map(DataRef::name).toList();
-        Step upstream = running.stream().filter(r -> r.outputs(spark).stream().anyMatch(o -> read.contains(o.name())))
-            .reduce((a, b) -> b).orElse(null);
+        List<DataRef> inputs = step.stage().inputs(spark);
+        List<DataRef> outputs = step.stage().outputs(spark);
+        String reason = lineage.reasonToRun(step, inputs, outputs);
+        Step upstream = null;
+        for (Map.Entry<Step, Set<String>> earlier : running.entrySet()) {
+          if (inputs.stream().anyMatch(input -> earlier.getValue().contains(input.name()))) {
+            upstream = earlier.getKey();
+          }
+        }
         if (reason != null) {
           what = "runs: " + reason;
-          running.add(step);
+          running.put(step, names(outputs));
         } else if (upstream != null) {
           what = "skipped unless stage " + upstream.index() + " (" + upstream.kind() + ") changes what it reads, "
               + "as its last successful run recorded it";
-          running.add(step);
+          running.put(step, names(outputs));
         } else {
           what = "skipped: settings and inputs as its last successful run recorded them, outputs still there";
         }
       }
       out.printf(Locale.ROOT, "  %d %-9s %s%n", step.index(), step.kind(), what);
     }
+  }
+
+  private static Set<String> names(List<DataRef> refs) {
+    return refs.stream().map(DataRef::name).collect(Collectors.toSet());
   }
 
   int run(SparkSession spark, PrintStream out) {
@@ -184,10 +186,10 @@ final class Pipeline {
         continue;
       }
       Timestamp started = Timestamp.from(Instant.now());
-      List<DataRef> inputs = step.inputs(spark);
+      List<DataRef> inputs = step.stage().inputs(spark);
       String reason = step.stage().alwaysRuns().orElse(null);
       if (reason == null) {
-        List<DataRef> outputs = step.outputs(spark);
+        List<DataRef> outputs = step.stage().outputs(spark);
         reason = lineage.reasonToRun(step, inputs, outputs);
         if (reason == null) {
           String why = "settings and inputs as its last successful run recorded them, outputs still there";
@@ -208,13 +210,13 @@ final class Pipeline {
       } catch (RuntimeException e) {
         LOG.error(where + " failed", e);
         String message = Main.describe(e);
-        List<DataRef> after = step.outputs(spark);
+        List<DataRef> after = step.stage().outputs(spark);
         lineage.record(step, inputs, after, "failed", message, Map.of(), started);
         openLineage.fail(step, inputs, after, message);
         throw Errors.state(where + " failed: " + message + ". Fix it, then run again from it with --set run.from="
             + step.index());
       }
-      List<DataRef> written = step.outputs(spark);
+      List<DataRef> written = step.stage().outputs(spark);
       lineage.record(step, inputs, written, "succeeded", result.summary(), result.figures(), started);
       openLineage.complete(step, inputs, written);
       out.println(result.summary());

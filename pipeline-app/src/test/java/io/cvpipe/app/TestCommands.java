@@ -3,9 +3,6 @@ package io.cvpipe.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cvpipe.common.image.SyntheticImages;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,15 +30,7 @@ class TestCommands {
     List<String> all = new ArrayList<>(List.of(args));
     all.addAll(List.of("--set", "warehouse=" + tmp.resolve("warehouse"), "--set", "spark.master=local[2]",
         "--set", "spark.ui=false", "--set", "ingest.progress-interval=0s"));
-    PrintStream original = System.out;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-    try {
-      assertThat(Main.run(all.toArray(String[]::new))).isZero();
-    } finally {
-      System.setOut(original);
-    }
-    return captured.toString(StandardCharsets.UTF_8);
+    return CliOutput.of(all);
   }
 
   @Test

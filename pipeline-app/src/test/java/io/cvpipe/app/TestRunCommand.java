@@ -7,9 +7,6 @@ import io.cvpipe.common.CvpipeException;
 import io.cvpipe.common.image.SyntheticImages;
 import io.openlineage.client.OpenLineage;
 import io.openlineage.client.OpenLineageClientUtils;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,15 +25,7 @@ class TestRunCommand {
     List<String> all = new ArrayList<>(args);
     all.addAll(List.of("--set", "warehouse=" + tmp.resolve("warehouse"), "--set", "spark.master=local[2]", "--set",
         "spark.ui=false"));
-    PrintStream original = System.out;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-    try {
-      assertThat(Main.run(all.toArray(String[]::new))).isZero();
-    } finally {
-      System.setOut(original);
-    }
-    return captured.toString(StandardCharsets.UTF_8);
+    return CliOutput.of(all);
   }
 
   private String run(Path conf, String... extra) {

@@ -63,7 +63,7 @@ public final class EvalJob {
     EvalRecords records = new EvalRecords(spark);
     String a = settings.compare().get(0);
     String b = settings.compare().get(1);
-    Path dir = Path.of(settings.reportsDir(), a + "-vs-" + b);
+    Path dir = settings.comparisonDirectory();
     EvalReport.compare(dir, records.latest(a), records.latest(b));
     return dir;
   }

@@ -5,6 +5,7 @@ import io.cvpipe.common.model.ModelInput;
 import io.cvpipe.common.settings.Settings;
 import io.cvpipe.common.table.Tables;
 import java.io.Serializable;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -52,5 +53,10 @@ public record EvalSettings(String dataset, String model, String modelsDir, Strin
   ModelInput modelInput(Configuration conf) {
     ModelInput input = ModelInput.open(model, modelsDir, "eval.model", inputSize, inputChannels, conf);
     return cropFraction == null ? input : input.withCropFraction(cropFraction);
+  }
+
+  /** Where the comparison of eval.compare's two runs is written: {@code <reports-dir>/<a>-vs-<b>}. */
+  Path comparisonDirectory() {
+    return Path.of(reportsDir, compare.get(0) + "-vs-" + compare.get(1));
   }
 }

@@ -42,7 +42,7 @@ public final class EvalStage implements Stage {
   @Override
   public List<DataRef> outputs(SparkSession spark) {
     if (!settings.compare().isEmpty()) {
-      return List.of(DataRef.files(settings.reportsDir() + "/" + String.join("-vs-", settings.compare())));
+      return List.of(DataRef.files(settings.comparisonDirectory().toString()));
     }
     return List.of(Versions.table(spark, Tables.EVAL_METRICS));
   }

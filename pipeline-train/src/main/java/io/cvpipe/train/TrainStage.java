@@ -60,7 +60,7 @@ public final class TrainStage implements Stage {
   }
 
   /** {@code train RUN: N epochs, last: loss ..., top-1 ..., top-5 ...; checkpoint ...}. */
-  public static String summary(String run, List<EpochMetrics> epochs) {
+  private static String summary(String run, List<EpochMetrics> epochs) {
     EpochMetrics last = epochs.get(epochs.size() - 1);
     return String.format(Locale.ROOT, "train %s: %d epochs, last: loss %.4f%s; checkpoint %s", run, epochs.size(),
         last.trainLoss(), last.top1() == null ? "" : String.format(Locale.ROOT, ", top-1 %.4f, top-5 %.4f", last.top1(),

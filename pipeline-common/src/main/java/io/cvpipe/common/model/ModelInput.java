@@ -66,8 +66,13 @@ public record ModelInput(String location, int height, int width, int channels, f
    * what is missing.
    */
   public static Path requireSavedModel(Path dir, String settingKey) {
+    return requireSavedModel(dir, dir.toString(), settingKey);
+  }
+
+  /** As {@link #requireSavedModel(Path, String)}, the error naming the model as {@code shownAs}. */
+  private static Path requireSavedModel(Path dir, String shownAs, String settingKey) {
     if (!Files.isRegularFile(dir.resolve("saved_model.pb"))) {
-      throw Errors.setting(settingKey, dir + " has no saved_model.pb: it is not an exported TensorFlow SavedModel "
+      throw Errors.setting(settingKey, shownAs + " has no saved_model.pb: it is not an exported TensorFlow SavedModel "
           + "(cvpipe train writes them to <models-dir>/<run>/final, best and ema)");
     }
     return dir.toAbsolutePath().normalize();
@@ -118,8 +123,12 @@ public record ModelInput(String location, int height, int width, int channels, f
 
   /** This model seen through another validation crop ({@code eval.crop-fraction}). */
   public ModelInput withCropFraction(double fraction) {
-    return new ModelInput(location, height, width, channels, mean, std, trainingRun, architecture, classes, fraction,
-        source);
+    return with(location, fraction, source);
+  }
+
+  private ModelInput with(String location, double cropFraction, String source) {
+    return new ModelInput(location, height, width, channels, mean, std, trainingRun, architecture, classes,
+        cropFraction, source);
   }
 
   /** Where the model lives: its Hadoop location, or its local directory. */
@@ -135,9 +144,7 @@ public record ModelInput(String location, int height, int width, int channels, f
     if (source == null || Files.isRegularFile(Path.of(location, "saved_model.pb"))) {
       return this;
     }
-    String local = ModelCache.local(source, conf).toString();
-    return new ModelInput(local, height, width, channels, mean, std, trainingRun, architecture, classes,
-        cropFraction, source);
+    return with(ModelCache.local(source, conf).toString(), cropFraction, source);
   }
 
   /**
@@ -159,13 +166,8 @@ public record ModelInput(String location, int height, int width, int channels, f
       throw Errors.setting(settingKey, "'" + given + "': " + home + " does not exist. Pass an exported SavedModel "
           + "directory or a run name with an export under the models directory");
     }
-    if (!Files.isRegularFile(copy.resolve("saved_model.pb"))) {
-      throw Errors.setting(settingKey, home + " has no saved_model.pb: it is not an exported TensorFlow SavedModel "
-          + "(cvpipe train writes them to <models-dir>/<run>/final, best and ema)");
-    }
-    ModelInput local = read(copy, fallbackSize, fallbackChannels);
-    return new ModelInput(local.location, local.height, local.width, local.channels, local.mean, local.std,
-        local.trainingRun, local.architecture, local.classes, local.cropFraction, home);
+    ModelInput local = read(requireSavedModel(copy, home, settingKey), fallbackSize, fallbackChannels);
+    return local.with(local.location, local.cropFraction, home);
   }
 
   private static float[] floats(JsonNode array, int channels, Path file) {
