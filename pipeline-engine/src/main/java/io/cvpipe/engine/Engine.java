@@ -25,6 +25,16 @@ public interface Engine extends AutoCloseable {
     return new StepProfile(loss, (System.nanoTime() - start) / 1e6, 0, java.util.List.of());
   }
 
+  /**
+   * {@link #predict} traced: its op run times summed per op type (empty where the engine cannot trace), the loss
+   * not applicable (NaN).
+   */
+  default StepProfile profiledPredict(ImageBatch images) {
+    long start = System.nanoTime();
+    predict(images);
+    return new StepProfile(Float.NaN, (System.nanoTime() - start) / 1e6, 0, java.util.List.of());
+  }
+
   /** Logits, {@code count x classes}, batch-norm with its moving statistics. */
   float[] predict(ImageBatch images);
 

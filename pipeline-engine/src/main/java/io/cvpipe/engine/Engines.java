@@ -1,5 +1,6 @@
 package io.cvpipe.engine;
 
+import io.cvpipe.engine.tensorflow.FlopCount;
 import io.cvpipe.engine.tensorflow.SavedModelPredictor;
 import io.cvpipe.engine.tensorflow.TensorFlowEngine;
 import java.nio.file.Path;
@@ -33,6 +34,14 @@ public final class Engines {
    */
   public static double allReduceMillis(ModelSpec model, Execution execution, int warmup, int steps) {
     return io.cvpipe.engine.tensorflow.AllReduceTiming.millisPerStep(model, execution, warmup, steps);
+  }
+
+  /**
+   * Floating-point operations of one {@code height x width} image's forward pass (a multiply-add counts two;
+   * convolutions and matrix products only, see {@link FlopCount}).
+   */
+  public static long forwardFlops(ModelSpec model, int height, int width) {
+    return FlopCount.forward(model, height, width);
   }
 
   /** Loads an exported SavedModel for inference. */

@@ -35,6 +35,25 @@ class TestTensorFlowEngine {
   }
 
   @Test
+  void forwardFlopsAreTheConvolutionsAndProductsCountedByHand() {
+    // cnn2 at 28x28x1: 5x5 conv 1->32 at 28x28, 5x5 conv 32->64 at 14x14, 3136->1024, 1024->10, in multiply-adds
+    long cnn2 = 28 * 28 * 32 * 25 + 14 * 14 * 64 * 25 * 32 + 3136 * 1024 + 1024 * 10;
+    // ResNet-18 at 224x224x3, 1000 classes: the stem, four stages (their first 3x3 and 1x1 shortcut at stride 2)
+    long resnet18 = 112 * 112 * 64 * 7 * 7 * 3 + 4 * 56 * 56 * 64 * 9 * 64
+        + stage(28, 128) + stage(14, 256) + stage(7, 512) + 512 * 1000;
+
+    assertThat(Engines.forwardFlops(new ModelSpec("cnn2", 1, 10, 1, 1, false, 1), 28, 28)).isEqualTo(2 * cnn2);
+    assertThat(resnet18).isEqualTo(1_814_073_344L); // torchvision's figure (1.81 GMACs)
+    assertThat(Engines.forwardFlops(ModelSpec.imagenet("resnet18", 1, 1000), 224, 224)).isEqualTo(2 * resnet18);
+  }
+
+  /** A ResNet-18 stage at {@code size x size} of {@code c} channels, entered from {@code c / 2}. */
+  private static long stage(long size, long c) {
+    long pixels = size * size * c;
+    return pixels * 9 * (c / 2) + 3 * pixels * 9 * c + pixels * (c / 2);
+  }
+
+  @Test
   void lossAtInitIsNearLogOfTheClassCountAndPredictGivesLogitsPerImage() {
     try (Engine engine = Engines.tensorflow(TINY, OptimizerSpec.sgd(1e-4), Device.CPU)) {
       ImageBatch batch = random(8, 16, 1);

@@ -186,7 +186,7 @@ public final class TensorFlowEngine implements Engine {
     return tf.withName("broadcast").withControlDependencies(assigns).noOp();
   }
 
-  private static Operand<TFloat32> network(Layers layers, ModelSpec spec, Operand<TFloat32> images) {
+  static Operand<TFloat32> network(Layers layers, ModelSpec spec, Operand<TFloat32> images) {
     return switch (spec.architecture()) {
       case "mobilenetv1" -> MobileNet.v1(layers, spec, images);
       case "mobilenetv2" -> MobileNet.v2(layers, spec, images);
@@ -282,6 +282,18 @@ public final class TensorFlowEngine implements Engine {
       RunMetadata metadata = out.getMetadata().orElse(null);
       return metadata == null ? new StepProfile(value, stepMillis, 0, List.of())
           : new StepProfile(value, stepMillis, allReduceMillis(metadata), opTimes(metadata));
+    }
+  }
+
+  @Override
+  public StepProfile profiledPredict(ImageBatch batch) {
+    RunOptions trace = RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build();
+    long start = System.nanoTime();
+    try (TFloat32 x = tensor(batch);
+        Result out = session.runner().feed(images, x).fetch(inferenceLogits).setOptions(trace).runAndFetchMetadata()) {
+      double millis = (System.nanoTime() - start) / 1e6;
+      RunMetadata metadata = out.getMetadata().orElse(null);
+      return new StepProfile(Float.NaN, millis, 0, metadata == null ? List.of() : opTimes(metadata));
     }
   }
 
