@@ -78,6 +78,9 @@ public final class TrainingWorker {
     InMemorySamples val = spec.rank() == 0 ? TableFiles.load(spec.val(), spec.projection(), spec.conf().value())
         : new InMemorySamples();
     TrainLoop.EpochData data = new TrainLoop.EpochData() {
+      private List<Deal.Slice> lastSlices;
+      private TrainLoop.Share lastShare;
+
       @Override
       public int size(int epoch) {
         return Math.toIntExact(Deal.share(spec.train(), world));
@@ -85,8 +88,11 @@ public final class TrainingWorker {
 
       @Override
       public TrainLoop.Share load(int epoch) {
-        InMemorySamples samples = TableFiles.loadSlices(Deal.epoch(spec.train(), settings.seed(), epoch, spec.rank(),
-            world), spec.projection(), spec.conf().value());
+        List<Deal.Slice> slices = Deal.epoch(spec.train(), settings.seed(), epoch, spec.rank(), world);
+        if (slices.equals(lastSlices)) {
+          return lastShare; // one task (or a deal that gives this rank the same rows again): nothing to read
+        }
+        InMemorySamples samples = TableFiles.loadSlices(slices, spec.projection(), spec.conf().value());
         Reinforcement reinforcement = null;
         TrainJob.Reinforced r = spec.reinforced();
         if (r != null) {
@@ -102,7 +108,9 @@ public final class TrainingWorker {
               epoch + 1, samples.size(), reinforcement == null ? ""
                   : String.format(Locale.ROOT, " (%,d with stored augmentations)", reinforcement.samples()));
         }
-        return new TrainLoop.Share(samples, reinforcement);
+        lastSlices = slices;
+        lastShare = new TrainLoop.Share(samples, reinforcement);
+        return lastShare;
       }
     };
     return new TrainLoop(settings, spec.labels(), new TrainLoop.Member(spec.rank(), world, execution, spec.attempt()),
