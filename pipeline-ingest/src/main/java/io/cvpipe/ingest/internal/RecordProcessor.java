@@ -6,6 +6,7 @@ import io.cvpipe.common.image.ImageProbe;
 import io.cvpipe.common.image.QuarantineReason;
 import io.cvpipe.common.image.Validation;
 import io.cvpipe.common.table.Schemas;
+import io.cvpipe.engine.ImageDecoding;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -59,7 +60,8 @@ public final class RecordProcessor implements Serializable {
 
   /** One row per record of the unit; {@code existing} (sorted) lists ids the tables already hold. */
   public Iterator<Row> process(WorkUnit unit, long[] existing) {
-    ImageProbe probe = new ImageProbe(validation, maxPixels);
+    ImageProbe probe = new ImageProbe(validation, maxPixels,
+        validation == Validation.NATIVE ? ImageDecoding::scaledShape : null);
     if (unit instanceof WorkUnit.TarStream stream) {
       return new TarStreamReader(stream, existing, this, probe, conf.value());
     }
