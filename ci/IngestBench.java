@@ -16,8 +16,7 @@ import org.apache.spark.sql.SparkSession;
  * The Java half of ci/bench-ingest (a benchmark, not a test): in one JVM and one Spark session, times
  * cvpipe ingest (full and header validation) and a plain Spark binaryFile read + Parquet write of the same
  * files, then a full-validation ingest of LARGER images more, so that (LARGER - IMAGES) / (its seconds - the
- * first's) is the rate once started: the job's and the commits' fixed costs cancel; the same pair with native
- * validation. Prints one "name value"
+ * first's) is the rate once started: the job's and the commits' fixed costs cancel. Prints one "name value"
  * line per measurement; the script adds the decoders' rates and the ratios.
  *
  * Usage: java -cp CLASSPATH ci/IngestBench.java WORKDIR IMAGES LARGER
@@ -58,11 +57,6 @@ public class IngestBench {
       IngestReport more = ingest(spark, "bench_larger", largerSource, "full");
       System.out.printf(Locale.ROOT, "seconds_full %d %.3f%n", files, full.seconds());
       System.out.printf(Locale.ROOT, "seconds_full %d %.3f%n", more.samplesWritten(), more.seconds());
-      ingest(spark, "warm_native", warm, "native");
-      IngestReport fast = ingest(spark, "bench_native", source, "native");
-      IngestReport fastMore = ingest(spark, "bench_native_larger", largerSource, "native");
-      System.out.printf(Locale.ROOT, "seconds_native %d %.3f%n", files, fast.seconds());
-      System.out.printf(Locale.ROOT, "seconds_native %d %.3f%n", fastMore.samplesWritten(), fastMore.seconds());
     } finally {
       spark.stop();
     }

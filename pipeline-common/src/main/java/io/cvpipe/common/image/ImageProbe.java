@@ -13,9 +13,8 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 /**
  * Validates image bytes the way a training loader would meet them: the true format from the content
  * (a PNG named .JPEG is a PNG), width, height and channels from the header, the pixel budget checked before
- * any decoding, then (in {@link Validation#FULL} mode) one full decode, or (in {@link Validation#NATIVE} mode) one
- * native decode. In full mode JPEGs are decoded to their raw raster without colour conversion, which is faster
- * and also reads CMYK/YCCK files.
+ * any decoding, then (in {@link Validation#FULL} mode) one full decode. JPEGs are decoded to their raw
+ * raster without colour conversion, which is faster and also reads CMYK/YCCK files.
  *
  * <p>Not thread-safe across threads sharing an instance's readers: use one probe per thread (cheap).
  */
@@ -40,32 +39,15 @@ public final class ImageProbe {
     }
   }
 
-  /** A native decoder for {@link Validation#NATIVE}: {@code {height, width}} as decoded, JPEGs at 1/8 scale. */
-  @FunctionalInterface
-  public interface ScaledDecoder {
-    /** Throws {@link IllegalArgumentException} with the decoder's message for bytes it cannot decode. */
-    int[] scaledShape(byte[] bytes);
-  }
-
   private final Validation validation;
   private final long maxPixels;
-  private final ScaledDecoder scaledDecoder;
   private final List<String> warnings = new ArrayList<>();
   private ImageReader jpegReader;
   private ImageReader pngReader;
 
   public ImageProbe(Validation validation, long maxPixels) {
-    this(validation, maxPixels, null);
-  }
-
-  /** {@code scaledDecoder} is required by {@link Validation#NATIVE} and unused otherwise. */
-  public ImageProbe(Validation validation, long maxPixels, ScaledDecoder scaledDecoder) {
-    if (validation == Validation.NATIVE && scaledDecoder == null) {
-      throw new IllegalArgumentException("ingest.validation=native needs a native decoder (pipeline-engine's)");
-    }
     this.validation = validation;
     this.maxPixels = maxPixels;
-    this.scaledDecoder = scaledDecoder;
   }
 
   public Result probe(byte[] bytes) {
@@ -97,31 +79,7 @@ public final class ImageProbe {
           "no " + (format == ImageFormat.JPEG ? "EOI marker (FFD9)" : "IEND chunk") + " at the end of " + bytes.length + " bytes");
     }
     ImageInfo info = new ImageInfo(format, header.width, header.height, header.channels);
-    return switch (validation) {
-      case FULL -> decode(info, bytes);
-      case NATIVE -> decodeNatively(info, bytes);
-      case HEADER -> Result.ok(info);
-    };
-  }
-
-  private Result decodeNatively(ImageInfo info, byte[] bytes) {
-    int[] shape;
-    try {
-      shape = scaledDecoder.scaledShape(bytes);
-    } catch (IllegalArgumentException e) {
-      String message = e.getMessage() == null ? "cannot decode" : e.getMessage();
-      String m = message.toLowerCase(Locale.ROOT);
-      boolean truncated = m.contains("premature end") || m.contains("truncated");
-      return Result.rejected(truncated ? QuarantineReason.TRUNCATED : QuarantineReason.CORRUPT, "decoder: " + message);
-    }
-    int scale = info.format() == ImageFormat.JPEG ? 8 : 1;
-    int height = (info.height() + scale - 1) / scale;
-    int width = (info.width() + scale - 1) / scale;
-    if (shape[0] != height || shape[1] != width) {
-      return Result.rejected(QuarantineReason.CORRUPT, "header says " + info.width() + "x" + info.height()
-          + ", decoded " + shape[1] + "x" + shape[0] + (scale > 1 ? " at 1/" + scale + " scale" : ""));
-    }
-    return Result.ok(info);
+    return validation == Validation.FULL ? decode(info, bytes) : Result.ok(info);
   }
 
   private Result decode(ImageInfo info, byte[] bytes) {

@@ -6,7 +6,6 @@ import io.cvpipe.common.image.ImageProbe;
 import io.cvpipe.common.image.QuarantineReason;
 import io.cvpipe.common.image.Validation;
 import io.cvpipe.common.table.Schemas;
-import io.cvpipe.engine.ImageDecoding;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -60,8 +59,7 @@ public final class RecordProcessor implements Serializable {
 
   /** One row per record of the unit; {@code existing} (sorted) lists ids the tables already hold. */
   public Iterator<Row> process(WorkUnit unit, long[] existing) {
-    ImageProbe probe = new ImageProbe(validation, maxPixels,
-        validation == Validation.NATIVE ? ImageDecoding::scaledShape : null);
+    ImageProbe probe = new ImageProbe(validation, maxPixels);
     if (unit instanceof WorkUnit.TarStream stream) {
       return new TarStreamReader(stream, existing, this, probe, conf.value());
     }
