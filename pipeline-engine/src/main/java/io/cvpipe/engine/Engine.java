@@ -1,6 +1,7 @@
 package io.cvpipe.engine;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * The math of training and inference, behind one interface so that samplers, input pipelines and the loss
@@ -22,7 +23,7 @@ public interface Engine extends AutoCloseable {
   default StepProfile profiledTrainStep(ImageBatch images, float[] targets, float learningRate) {
     long start = System.nanoTime();
     float loss = trainStep(images, targets, learningRate);
-    return new StepProfile(loss, (System.nanoTime() - start) / 1e6, 0, java.util.List.of());
+    return new StepProfile(loss, (System.nanoTime() - start) / 1e6, 0, List.of());
   }
 
   /**
@@ -32,7 +33,7 @@ public interface Engine extends AutoCloseable {
   default StepProfile profiledPredict(ImageBatch images) {
     long start = System.nanoTime();
     predict(images);
-    return new StepProfile(Float.NaN, (System.nanoTime() - start) / 1e6, 0, java.util.List.of());
+    return new StepProfile(Float.NaN, (System.nanoTime() - start) / 1e6, 0, List.of());
   }
 
   /** Logits, {@code count x classes}, batch-norm with its moving statistics. */

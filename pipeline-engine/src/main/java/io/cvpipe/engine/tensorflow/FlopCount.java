@@ -18,8 +18,9 @@ import org.tensorflow.types.TFloat32;
  * Floating-point operations of one image's forward pass, counted the usual way (a multiply-add is two): the
  * inference network is built on a throwaway graph with a static {@code 1 x height x width x channels} input, so
  * TensorFlow's shape inference gives every layer's output size, and each convolution, depthwise convolution and
- * matrix product the logits depend on adds {@code 2 x outputs x fan-in}. Element-wise ops (normalisation, activations, pooling) are
- * left out, as in the papers' counts. A training step costs about three times the forward pass.
+ * matrix product the logits depend on adds {@code 2 x outputs x fan-in}. Element-wise ops (normalisation,
+ * activations, pooling) are left out, as in the papers' counts. A training step costs about three times the
+ * forward pass.
  */
 public final class FlopCount {
 

@@ -2,6 +2,7 @@ package io.cvpipe.engine.tensorflow;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +36,7 @@ final class Layers {
   private final List<Variable<TFloat32>> notDecayed = new ArrayList<>();
   private final List<Op> statisticsUpdates = new ArrayList<>();
   private final float bnMomentum;
-  private final Map<String, Convolution> convolutions = new java.util.HashMap<>();
+  private final Map<String, Convolution> convolutions = new HashMap<>();
   private boolean training;
   private boolean averaged;
   private Collectives synchronised;
@@ -167,9 +168,9 @@ final class Layers {
    * Inference batch norm folded into the convolution before it, as deployment tool chains do: with {@code s =
    * gamma / sqrt(var + eps)} per output channel, {@code conv(x, w) * s + beta - mean * s} is {@code conv(x, w * s)}
    * plus a bias. One convolution with a bias (which oneDNN and Eigen fuse with the activation after it) instead
-   * of a convolution and a normalisation pass over its output: oneDNN's inference batch norm and its
-   * convolution-with-batch-norm fusion took 80% of MobileNetV2's and twice ResNet-18's inference time. The
-   * result equals the unfolded one up to float rounding; the unfolded convolution is left unused in the graph.
+   * of a convolution and a normalisation pass over its output: oneDNN's inference batch norm took 80% of
+   * MobileNetV2's inference time. The result equals the unfolded one up to float rounding; the unfolded
+   * convolution is left unused in the graph.
    */
   private Operand<TFloat32> folded(Convolution c, Variable<TFloat32> gamma, Variable<TFloat32> beta,
       Variable<TFloat32> mean, Variable<TFloat32> var) {

@@ -60,6 +60,10 @@ public final class TensorFlowEngine implements Engine {
   /** How many values one {@link #sumOverReplicas} call carries (a fixed shape: one collective instance). */
   private static final int SUMMANDS = 16;
 
+  /** Run options of a traced step: step stats with every op's run time. */
+  private static final RunOptions FULL_TRACE =
+      RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build();
+
   private final ModelSpec spec;
   private final Graph graph;
   private final Session session;
@@ -272,11 +276,10 @@ public final class TensorFlowEngine implements Engine {
 
   @Override
   public StepProfile profiledTrainStep(ImageBatch batch, float[] target, float lr) {
-    RunOptions trace = RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build();
     long start = System.nanoTime();
     try (TFloat32 x = tensor(batch); TFloat32 y = targets(batch.count(), target); TFloat32 rate = TFloat32.scalarOf(lr);
         Result out = session.runner().feed(images, x).feed(targets, y).feed(learningRate, rate)
-            .fetch(loss).addTarget(trainOp).setOptions(trace).runAndFetchMetadata()) {
+            .fetch(loss).addTarget(trainOp).setOptions(FULL_TRACE).runAndFetchMetadata()) {
       double stepMillis = (System.nanoTime() - start) / 1e6;
       float value = ((TFloat32) out.get(0)).getFloat();
       RunMetadata metadata = out.getMetadata().orElse(null);
@@ -287,10 +290,10 @@ public final class TensorFlowEngine implements Engine {
 
   @Override
   public StepProfile profiledPredict(ImageBatch batch) {
-    RunOptions trace = RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build();
     long start = System.nanoTime();
     try (TFloat32 x = tensor(batch);
-        Result out = session.runner().feed(images, x).fetch(inferenceLogits).setOptions(trace).runAndFetchMetadata()) {
+        Result out = session.runner().feed(images, x).fetch(inferenceLogits).setOptions(FULL_TRACE)
+            .runAndFetchMetadata()) {
       double millis = (System.nanoTime() - start) / 1e6;
       RunMetadata metadata = out.getMetadata().orElse(null);
       return new StepProfile(Float.NaN, millis, 0, metadata == null ? List.of() : opTimes(metadata));
