@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Rank 0's files: after each epoch the checkpoint (weights, then {@code epoch.properties}, which marks it
- * complete), the pruning of older weights, and the publication of the run directory; at the end the exported
+ * Rank 0's files: after each epoch the checkpoint (weights, on SET's scoring epochs the model to score with, then
+ * {@code epoch.properties}, which marks it complete), the pruning of older weights, and the publication of the run directory; at the end the exported
  * models (final, EMA, best).
  */
 final class CheckpointWriter implements TrainingListener {
@@ -34,6 +34,11 @@ final class CheckpointWriter implements TrainingListener {
   public void onEpoch(Engine engine, EpochMetrics epoch, List<EpochMetrics> all) {
     Path checkpoint = Path.of(epoch.checkpoint());
     engine.saveCheckpoint(checkpoint);
+    if (settings.set().scoresAfter(epoch.epoch(), settings.epochs())) {
+      // before the checkpoint is complete: a complete scoring epoch always has the model SET scores with
+      ModelExport.write(engine, SetScoring.model(runDirectory.local(), epoch.epoch()), settings, labels, epoch, mean,
+          std, engine.hasEma());
+    }
     Checkpoints.complete(checkpoint, epoch);
     Checkpoints.prune(all, settings.keepBest());
     runDirectory.publish();

@@ -42,6 +42,9 @@ final class Checkpoints {
     p.setProperty("images_per_second", String.valueOf(m.imagesPerSecond()));
     p.setProperty("seconds", String.valueOf(m.seconds()));
     p.setProperty("skipped", String.valueOf(m.skipped()));
+    p.setProperty("steps", String.valueOf(m.steps()));
+    p.setProperty("full_steps", String.valueOf(m.fullSteps()));
+    p.setProperty("set_skipped", String.valueOf(m.setSkipped()));
     try {
       Path tmp = dir.resolve(METRICS + ".tmp");
       try (Writer w = Files.newBufferedWriter(tmp)) {
@@ -72,7 +75,9 @@ final class Checkpoints {
           optional(p, "top1"), optional(p, "top5"), optional(p, "ema_val_loss"), optional(p, "ema_top1"),
           optional(p, "ema_top5"), Double.parseDouble(p.getProperty("learning_rate")),
           Double.parseDouble(p.getProperty("images_per_second")), Double.parseDouble(p.getProperty("seconds")),
-          Long.parseLong(p.getProperty("skipped")), dir.toString()));
+          Long.parseLong(p.getProperty("skipped")), Long.parseLong(p.getProperty("steps", "0")),
+          Long.parseLong(p.getProperty("full_steps", "0")), Long.parseLong(p.getProperty("set_skipped", "0")),
+          dir.toString()));
     }
   }
 

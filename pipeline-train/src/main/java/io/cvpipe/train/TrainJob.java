@@ -7,6 +7,7 @@ import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
 import io.cvpipe.train.input.InMemorySamples;
 import io.cvpipe.train.input.Reinforcement;
+import io.cvpipe.train.set.SkipSet;
 import java.io.Serializable;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -53,6 +54,8 @@ public final class TrainJob {
   private final long pollSeconds;
   private int attempts;
   private RunDirectory runDirectory;
+  /** The last epoch of this run in train_metrics. */
+  private int written;
 
   public TrainJob(SparkSession spark, TrainSettings settings) {
     this(spark, settings, 10);
@@ -121,12 +124,26 @@ public final class TrainJob {
         settings.run(), samplesName, snapshot.snapshotId(), train.files.size(), train.bytes >> 20, val.files.size(), classes));
 
     SerializableConfiguration conf = new SerializableConfiguration(spark.sparkContext().hadoopConfiguration());
-    if (settings.tasks() == 1) {
-      TaskBody body = new TaskBody(settings, new ArrayList<>(labels), train.locations(), val.locations(), projection,
-          reinforced, conf, runDirectory);
-      return await(body, 1, runDir, snapshot.snapshotId(), (int) earlier);
+    SetScoring scoring = new SetScoring(spark, settings, samples, runDirectory, classes);
+    written = (int) earlier;
+    List<EpochMetrics> finished = settings.resume() ? completed(runDir) : List.of();
+    while (true) { // without SET one stretch; with it, one per scoring
+      SkipSet skips = scoring.before(finished.size());
+      TrainLoop.Segment segment = new TrainLoop.Segment(finished,
+          settings.set().segmentEnd(finished.size(), settings.epochs()), skips);
+      List<EpochMetrics> metrics;
+      if (settings.tasks() == 1) {
+        TaskBody body = new TaskBody(settings, new ArrayList<>(labels), train.locations(), val.locations(), projection,
+            reinforced, conf, runDirectory, segment);
+        metrics = await(body, 1, runDir, snapshot.snapshotId());
+      } else {
+        metrics = distributed(labels, train, val, projection, reinforced, conf, runDir, snapshot.snapshotId(), segment);
+      }
+      if (segment.until() >= settings.epochs()) {
+        return metrics;
+      }
+      finished = completed(runDir);
     }
-    return distributed(labels, train, val, projection, reinforced, conf, runDir, snapshot.snapshotId(), (int) earlier);
   }
 
   /** The run's complete checkpoints as the models directory has them now. */
@@ -145,7 +162,8 @@ public final class TrainJob {
    * this loop does it: each attempt is a new job on fresh ports that resumes from the last complete checkpoint.
    */
   private List<EpochMetrics> distributed(List<String> labels, Plan train, Plan val, Schema projection,
-      Reinforced reinforced, SerializableConfiguration conf, java.nio.file.Path runDir, long snapshotId, int earlier) {
+      Reinforced reinforced, SerializableConfiguration conf, java.nio.file.Path runDir, long snapshotId,
+      TrainLoop.Segment segment) {
     int tasks = settings.tasks();
     int slots = spark.sparkContext().defaultParallelism();
     String master = spark.sparkContext().master();
@@ -162,20 +180,18 @@ public final class TrainJob {
     long heap = settings.workerHeapBytes() > 0 ? settings.workerHeapBytes() >> 20 : 1024 + 3 * (share >> 20);
     LOG.info(String.format(Locale.ROOT, "train %s: %d tasks, %,d samples each per epoch (the deal changes every epoch), a "
         + "global batch of %d at the base scale, %s batch norm, training processes of %,d MB heap", settings.run(),
-        tasks, Deal.share(train.files(), tasks), settings.sampler().batchSize() * tasks,
+        tasks, Deal.share(train.files(), segment.skips(), tasks), settings.sampler().batchSize() * tasks,
         settings.syncBatchNorm() ? "synchronised" : "per-task", heap));
-    int written = earlier;
     for (attempts = 1; ; attempts++) {
-      List<EpochMetrics> done = attempts == 1 && !settings.resume() ? List.of() : completed(runDir);
-      if (done.size() >= settings.epochs()) {
+      List<EpochMetrics> done = attempts == 1 ? segment.done() : completed(runDir);
+      if (done.size() >= segment.until()) {
         return done;
       }
       TrainingTask body = new TrainingTask(settings, labels, train.files(), val.locations(), projection, reinforced, conf,
-          runDirectory, attempts, done, heap);
+          runDirectory, attempts, new TrainLoop.Segment(done, segment.until(), segment.skips()), heap);
       try {
-        return await(body, tasks, runDir, snapshotId, written);
+        return await(body, tasks, runDir, snapshotId);
       } catch (SparkJobFailed failed) {
-        written = failed.written;
         String[] user = TrainingTask.userError(failed.getCause());
         if (user != null) {
           throw switch (TrainingTask.kind(user[0])) {
@@ -197,13 +213,11 @@ public final class TrainJob {
     }
   }
 
-  /** A failed training job, and the last epoch the driver had written to train_metrics by then. */
+  /** A failed training job. */
   private static final class SparkJobFailed extends RuntimeException {
-    private final int written;
 
-    SparkJobFailed(Throwable cause, int written) {
+    SparkJobFailed(Throwable cause) {
       super(cause);
-      this.written = written;
     }
   }
 
@@ -212,7 +226,7 @@ public final class TrainJob {
    * as its checkpoint completes (when the driver sees the models directory), the rest when the tasks return.
    */
   private List<EpochMetrics> await(AbstractFunction1<scala.collection.Iterator<Integer>, scala.collection.Iterator<EpochMetrics>> body,
-      int tasks, java.nio.file.Path runDir, long snapshotId, int written) {
+      int tasks, java.nio.file.Path runDir, long snapshotId) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<Integer> ranks = new ArrayList<>();
     for (int i = 0; i < tasks; i++) {
@@ -223,13 +237,14 @@ public final class TrainJob {
     while (true) {
       try {
         List<EpochMetrics> metrics = job.get(pollSeconds, TimeUnit.SECONDS);
-        writeMetrics(metrics, written, snapshotId);
+        writeMetrics(metrics, snapshotId);
         return metrics.stream().map(m -> m.withCheckpoint(runDirectory.locate(m.checkpoint()))).toList();
       } catch (TimeoutException running) {
-        written = writeMetrics(completed(runDir), written, snapshotId);
+        writeMetrics(completed(runDir), snapshotId);
       } catch (ExecutionException e) {
         if (tasks > 1) {
-          throw new SparkJobFailed(e.getCause(), writeMetrics(completed(runDir), written, snapshotId));
+          writeMetrics(completed(runDir), snapshotId);
+          throw new SparkJobFailed(e.getCause());
         }
         throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
       } catch (InterruptedException e) {
@@ -251,10 +266,13 @@ public final class TrainJob {
     private final Reinforced reinforced;
     private final SerializableConfiguration conf;
     private final RunDirectory runDirectory;
+    private final TrainLoop.Segment segment;
 
     TaskBody(TrainSettings settings, List<String> labels, List<String> trainFiles, List<String> valFiles,
-        Schema projection, Reinforced reinforced, SerializableConfiguration conf, RunDirectory runDirectory) {
+        Schema projection, Reinforced reinforced, SerializableConfiguration conf, RunDirectory runDirectory,
+        TrainLoop.Segment segment) {
       this.runDirectory = runDirectory;
+      this.segment = segment;
       this.settings = settings;
       this.labels = labels;
       this.trainFiles = trainFiles;
@@ -279,7 +297,7 @@ public final class TrainJob {
                 "; %,d newer samples have none yet (re-run cvpipe reinforce): they train on their labels", missing)));
       }
       List<EpochMetrics> metrics = new TrainLoop(settings, labels, TrainLoop.Member.alone(settings), runDirectory,
-          Logging.lines(LogManager.getLogger(TrainLoop.class), Level.INFO)).run(train, val, reinforcement);
+          Logging.lines(LogManager.getLogger(TrainLoop.class), Level.INFO)).run(train, val, reinforcement, segment);
       return CollectionConverters.asScala(metrics.iterator());
     }
   }
@@ -355,24 +373,25 @@ public final class TrainJob {
     return new Plan(files, bytes);
   }
 
-  /** Appends the epochs after {@code written} to train_metrics; returns the last epoch written. */
-  private int writeMetrics(List<EpochMetrics> all, int written, long snapshotId) {
+  /** Appends the epochs after the last one written to train_metrics. */
+  private void writeMetrics(List<EpochMetrics> all, long snapshotId) {
     List<EpochMetrics> metrics = all.stream().filter(m -> m.epoch() > written).toList();
     if (metrics.isEmpty()) {
-      return written;
+      return;
     }
     Tables.createIfMissing(spark, Tables.TRAIN_METRICS, Schemas.TRAIN_METRICS, "", Map.of("format-version", "2"));
+    Tables.addMissingColumns(spark, Tables.TRAIN_METRICS, Schemas.TRAIN_METRICS);
     String model = settings.model() + "x" + settings.width();
     Timestamp now = Timestamp.from(Instant.now());
     List<Row> rows = new ArrayList<>();
     for (EpochMetrics m : metrics) {
       rows.add(RowFactory.create(settings.run(), settings.dataset(), model, m.epoch(), m.trainLoss(), m.valLoss(),
           m.top1(), m.top5(), m.emaValLoss(), m.emaTop1(), m.emaTop5(), m.learningRate(), m.imagesPerSecond(), m.seconds(), m.skipped(),
-          runDirectory.locate(m.checkpoint()),
-          snapshotId, now));
+          runDirectory.locate(m.checkpoint()), snapshotId, now, m.steps() == 0 ? null : m.steps(),
+          m.fullSteps() == 0 ? null : m.fullSteps(), m.setSkipped()));
     }
     Tables.append(spark, spark.createDataFrame(rows, Schemas.TRAIN_METRICS), Tables.TRAIN_METRICS,
         Schemas.TRAIN_METRICS, settings.run());
-    return metrics.get(metrics.size() - 1).epoch();
+    written = metrics.get(metrics.size() - 1).epoch();
   }
 }

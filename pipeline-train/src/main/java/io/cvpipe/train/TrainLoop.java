@@ -3,6 +3,7 @@ package io.cvpipe.train;
 import io.cvpipe.common.Errors;
 import io.cvpipe.common.augment.Pixels;
 import io.cvpipe.common.metrics.ClassificationMetrics;
+import io.cvpipe.common.table.Tables;
 import io.cvpipe.engine.Engine;
 import io.cvpipe.engine.Engines;
 import io.cvpipe.engine.Execution;
@@ -17,6 +18,7 @@ import io.cvpipe.train.loss.Objective;
 import io.cvpipe.train.sampler.BatchPlan;
 import io.cvpipe.train.sampler.Sampler;
 import io.cvpipe.train.sampler.SamplerSpec;
+import io.cvpipe.train.set.SkipSet;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,9 +38,20 @@ final class TrainLoop {
   /** A rank's samples in an epoch, and the stored augmentations of those samples on a reinforced dataset. */
   record Share(InMemorySamples samples, Reinforcement reinforcement) {}
 
+  /**
+   * A stretch of a run between two of SET's scorings (without SET: the rest of the run): the complete epochs it
+   * resumes after, its last epoch, and the samples that sit it out.
+   */
+  record Segment(List<EpochMetrics> done, int until, SkipSet skips) implements java.io.Serializable {
+
+    Segment {
+      done = List.copyOf(done);
+    }
+  }
+
   /** The training data of one member, epoch by epoch. */
   interface EpochData {
-    /** How many samples {@link #load} gives for {@code epoch}, without loading them. */
+    /** How many samples this member trains on in {@code epoch} without SET, without loading them. */
     int size(int epoch);
 
     Share load(int epoch);
@@ -84,6 +97,14 @@ final class TrainLoop {
 
   /** {@code reinforcement}: the reinforced dataset's stored augmentations and teacher answers, or null. */
   List<EpochMetrics> run(InMemorySamples train, InMemorySamples val, Reinforcement reinforcement) {
+    return run(train, val, reinforcement, null);
+  }
+
+  /**
+   * One task holding the whole split: {@code segment}'s epochs, or without one (null) the rest of the run, resumed
+   * when train.resume says so.
+   */
+  List<EpochMetrics> run(InMemorySamples train, InMemorySamples val, Reinforcement reinforcement, Segment segment) {
     Share all = new Share(train, reinforcement);
     EpochData data = new EpochData() {
       @Override
@@ -96,17 +117,26 @@ final class TrainLoop {
         return all;
       }
     };
+    if (segment != null) {
+      return run(data, val, segment.done(), segment.until(), segment.skips());
+    }
     if (settings.resume()) {
       runDirectory.pull(RunDirectory::metadata);
     }
     return run(data, val, settings.resume() ? Checkpoints.completed(runDirectory.local()) : List.of());
   }
 
-  /**
-   * Trains epochs {@code done.size() + 1 ..} (resuming from the last of {@code done}, complete checkpoints of this
-   * run); returns every epoch's metrics on rank 0, nothing on the others.
-   */
+  /** Trains to the end of the run without SET: see {@link #run(EpochData, InMemorySamples, List, int, SkipSet)}. */
   List<EpochMetrics> run(EpochData data, InMemorySamples val, List<EpochMetrics> done) {
+    return run(data, val, done, settings.epochs(), SkipSet.NONE);
+  }
+
+  /**
+   * Trains epochs {@code done.size() + 1 .. until} (resuming from the last of {@code done}, complete checkpoints of
+   * this run) without the samples SET leaves out ({@code skips}); returns every epoch's metrics on rank 0, nothing on
+   * the others. The models are exported when {@code until} is the run's last epoch.
+   */
+  List<EpochMetrics> run(EpochData data, InMemorySamples val, List<EpochMetrics> done, int until, SkipSet skips) {
     float[] mean = settings.channels() == 1 ? new float[] {0.5f} : Pixels.IMAGENET_MEAN;
     float[] std = settings.channels() == 1 ? new float[] {0.25f} : Pixels.IMAGENET_STD;
     int threads = settings.loaderThreads() > 0 ? settings.loaderThreads()
@@ -139,8 +169,9 @@ final class TrainLoop {
         if (rank == 0) {
           engine.restoreCheckpoint(Path.of(metrics.get(first - 1).checkpoint()));
         }
-        for (int e = 0; e < first; e++) {
-          iteration += sampler.epoch(data.size(e), e, 0, 1).size();
+        for (int e = 0; e < first; e++) { // checkpoints before steps were recorded: SET did not exist, so the full count
+          long steps = metrics.get(e).steps();
+          iteration += steps > 0 ? steps : sampler.epoch(data.size(e), e, 0, 1).size();
         }
         if (rank == 0) {
           log.printf(Locale.ROOT, "train %s: resuming after epoch %d (iteration %d) from %s%n", settings.run(), first,
@@ -151,7 +182,11 @@ final class TrainLoop {
       for (TrainingListener listener : listeners) {
         listener.onTrainingBegin(engine, List.copyOf(metrics));
       }
-      for (int epoch = first; epoch < settings.epochs(); epoch++) {
+      if (rank == 0 && !skips.isEmpty()) {
+        log.printf(Locale.ROOT, "train %s: SET: %,d training samples sit out epochs %d to %d (counters of epoch %d in %s)%n",
+            settings.run(), skips.size(), first + 1, until, skips.epoch(), Tables.SET_STATE);
+      }
+      for (int epoch = first; epoch < until; epoch++) {
         long start = System.nanoTime();
         double lossSum = 0;
         long images = 0;
@@ -160,7 +195,8 @@ final class TrainLoop {
         Share share = data.load(epoch);
         InMemorySamples train = share.samples();
         Reinforcement reinforcement = share.reinforcement();
-        List<BatchPlan> plans = sampler.epoch(train.size(), epoch, 0, 1);
+        List<BatchPlan> plans = plans(sampler, train, skips, epoch);
+        long fullSteps = skips.isEmpty() ? plans.size() : sampler.epoch(data.size(epoch), epoch, 0, 1).size();
         int step = 0;
         try (BatchLoader loader = BatchLoader.builder(plans, train).view(View.TRAIN)
             .augmentation(settings.crop(), settings.erasing()).cropFraction(settings.valCropFraction())
@@ -226,18 +262,55 @@ final class TrainLoop {
             liveScores == null ? null : liveScores.top5(), emaScores == null ? null : emaScores.nll(),
             emaScores == null ? null : emaScores.top1(), emaScores == null ? null : emaScores.top5(), lr,
             images / Math.max(1e-9, trainSeconds), (System.nanoTime() - start) / 1e9, skipped + (eval == null ? 0 : eval.skipped()),
-            checkpoint.toString());
+            step, fullSteps, skips.size(), checkpoint.toString());
         metrics.add(m);
         for (TrainingListener listener : listeners) {
           listener.onEpoch(engine, m, metrics);
         }
         meet(engine, epoch);
       }
-      for (TrainingListener listener : listeners) {
-        listener.onTrainingEnd(engine, metrics);
+      if (until == settings.epochs()) {
+        for (TrainingListener listener : listeners) {
+          listener.onTrainingEnd(engine, metrics);
+        }
       }
     }
     return rank == 0 ? metrics : List.of();
+  }
+
+  /**
+   * The epoch's batches over the samples SET leaves in: the sampler runs over those alone (as CVNets' sampler over
+   * its updated index list), and its positions are mapped back to the share's. When SET leaves none, the epoch is
+   * one batch of the whole share, so that it still moves, and says so.
+   */
+  private List<BatchPlan> plans(Sampler sampler, InMemorySamples train, SkipSet skips, int epoch) {
+    if (skips.isEmpty()) {
+      return sampler.epoch(train.size(), epoch, 0, 1);
+    }
+    int[] kept = new int[train.size()];
+    int n = 0;
+    for (int i = 0; i < train.size(); i++) {
+      if (!skips.contains(train.sampleId(i))) {
+        kept[n++] = i;
+      }
+    }
+    if (n == 0) {
+      if (rank == 0) {
+        log.printf(Locale.ROOT, "train %s: epoch %d: SET leaves out every one of the %,d samples (all easy after epoch "
+            + "%d); the epoch trains on one batch of them so that it still moves%n", settings.run(), epoch + 1,
+            train.size(), skips.epoch());
+      }
+      return sampler.epoch(train.size(), epoch, 0, 1).subList(0, 1);
+    }
+    List<BatchPlan> plans = new ArrayList<>();
+    for (BatchPlan plan : sampler.epoch(n, epoch, 0, 1)) {
+      int[] positions = new int[plan.size()];
+      for (int i = 0; i < positions.length; i++) {
+        positions[i] = kept[plan.indices()[i]];
+      }
+      plans.add(new BatchPlan(plan.cropHeight(), plan.cropWidth(), positions));
+    }
+    return plans;
   }
 
   /**

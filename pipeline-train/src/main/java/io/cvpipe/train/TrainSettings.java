@@ -11,6 +11,7 @@ import io.cvpipe.engine.OptimizerSpec;
 import io.cvpipe.engine.Precision;
 import io.cvpipe.train.recipe.LearningRateSchedule;
 import io.cvpipe.train.sampler.SamplerKind;
+import io.cvpipe.train.set.SetSettings;
 import io.cvpipe.train.sampler.SamplerSpec;
 import java.io.Serializable;
 
@@ -52,6 +53,7 @@ public record TrainSettings(
     int collectiveTimeoutSeconds,
     int threads,
     long workerHeapBytes,
+    SetSettings set,
     int crashRank,
     long crashStep,
     boolean crashAsUserError) implements Serializable {
@@ -123,6 +125,7 @@ public record TrainSettings(
         collectiveTimeout(s),
         s.intIn("train.threads", 0, 4096),
         "auto".equals(s.stringOr("train.worker-heap", "auto")) ? 0 : s.bytes("train.worker-heap"),
+        SetSettings.from(s),
         s.intIn("train.test-hook.crash-rank", -1, 4095),
         s.longAtLeast("train.test-hook.crash-step", 0),
         s.bool("train.test-hook.crash-as-user-error"));

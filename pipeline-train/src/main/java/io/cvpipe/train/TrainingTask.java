@@ -60,12 +60,12 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Int
   private final SerializableConfiguration conf;
   private final RunDirectory runDirectory;
   private final int attempt;
-  private final List<EpochMetrics> done;
+  private final TrainLoop.Segment segment;
   private final long heapMegabytes;
 
   TrainingTask(TrainSettings settings, List<String> labels, List<Deal.DataFile> train, List<String> val,
       Schema projection, TrainJob.Reinforced reinforced, SerializableConfiguration conf, RunDirectory runDirectory,
-      int attempt, List<EpochMetrics> done, long heapMegabytes) {
+      int attempt, TrainLoop.Segment segment, long heapMegabytes) {
     this.runDirectory = runDirectory;
     this.settings = settings;
     this.labels = new ArrayList<>(labels);
@@ -75,7 +75,7 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Int
     this.reinforced = reinforced;
     this.conf = conf;
     this.attempt = attempt;
-    this.done = new ArrayList<>(done);
+    this.segment = segment;
     this.heapMegabytes = heapMegabytes;
   }
 
@@ -94,7 +94,7 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Int
     LOG.info(String.format(Locale.ROOT, "train %s: attempt %d, rank %d of %d on %s%s, %d threads", settings.run(), attempt,
         rank, tasks.length, addresses.get(rank), gpus.isEmpty() ? "" : " (GPU " + String.join(",", gpus) + ")", threads));
     TrainingWorker.Spec spec = new TrainingWorker.Spec(settings, labels, train, val, projection, reinforced, conf,
-        runDirectory, rank, addresses, gpus, threads, attempt, done);
+        runDirectory, rank, addresses, gpus, threads, attempt, segment.done(), segment.until(), segment.skips());
     Object outcome = runWorker(context, spec, rank);
     if (outcome instanceof TrainingWorker.Failure f) {
       if (f.userError() != null) {

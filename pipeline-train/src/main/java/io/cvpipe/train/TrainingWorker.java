@@ -5,6 +5,7 @@ import io.cvpipe.engine.Execution;
 import io.cvpipe.engine.Replicas;
 import io.cvpipe.train.input.InMemorySamples;
 import io.cvpipe.train.input.Reinforcement;
+import io.cvpipe.train.set.SkipSet;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.ObjectInputStream;
@@ -33,8 +34,8 @@ public final class TrainingWorker {
   /** Everything a member needs, written by the task for this process to read. */
   record Spec(TrainSettings settings, List<String> labels, List<Deal.DataFile> train, List<String> val,
       Schema projection, TrainJob.Reinforced reinforced, SerializableConfiguration conf, RunDirectory runDirectory, int rank,
-      List<String> addresses, List<String> gpus, int threads, int attempt, List<EpochMetrics> done)
-      implements Serializable {}
+      List<String> addresses, List<String> gpus, int threads, int attempt, List<EpochMetrics> done, int until,
+      SkipSet skips) implements Serializable {}
 
   /** What a failed member leaves for its task: a user error (not worth another attempt) or anything else. */
   record Failure(CvpipeException.Kind userError, String message) implements Serializable {}
@@ -83,12 +84,12 @@ public final class TrainingWorker {
 
       @Override
       public int size(int epoch) {
-        return Math.toIntExact(Deal.share(spec.train(), world));
+        return Math.toIntExact(Deal.share(spec.train(), world)); // without SET
       }
 
       @Override
       public TrainLoop.Share load(int epoch) {
-        List<Deal.Slice> slices = Deal.epoch(spec.train(), settings.seed(), epoch, spec.rank(), world);
+        List<Deal.Slice> slices = Deal.epoch(spec.train(), spec.skips(), settings.seed(), epoch, spec.rank(), world);
         if (slices.equals(lastSlices)) {
           return lastShare; // one task (or a deal that gives this rank the same rows again): nothing to read
         }
@@ -114,7 +115,7 @@ public final class TrainingWorker {
       }
     };
     return new TrainLoop(settings, spec.labels(), new TrainLoop.Member(spec.rank(), world, execution, spec.attempt()),
-        spec.runDirectory(), log).run(data, val, spec.done());
+        spec.runDirectory(), log).run(data, val, spec.done(), spec.until(), spec.skips());
   }
 
   /** Ends this process when the task that started it is gone (its end of our stdin closes). */

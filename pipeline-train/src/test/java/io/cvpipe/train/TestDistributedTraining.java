@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -77,6 +78,27 @@ class TestDistributedTraining {
     assertThat(tmp.resolve("models/crashed/final/saved_model.pb")).exists();
     long rows = spark.sql("SELECT count(*) FROM cvpipe.runs.train_metrics WHERE run = 'crashed'").first().getLong(0);
     assertThat(rows).as("each epoch recorded once across the attempts").isEqualTo(3);
+  }
+
+  @Test
+  void setLeavesTheSameSamplesOutOnEveryTaskAndTheTasksStayInStep() {
+    List<EpochMetrics> metrics = new TrainJob(spark, settings("set", "train.set.enabled=true", "train.set.interval=1",
+        "train.set.min-frequency=1", "train.set.confidence=0.3", "train.sampler.kind=ssc-fbs", "train.epochs=2"), 1).run();
+
+    List<Row> skipped = spark.sql("SELECT epoch + 1, count_if(skipped) FROM cvpipe.runs.set_state WHERE run = 'set' "
+        + "GROUP BY epoch ORDER BY epoch").collectAsList();
+    assertThat(skipped).extracting(r -> r.getInt(0)).containsExactly(2);
+    long saved = 0;
+    for (Row r : skipped) {
+      EpochMetrics m = metrics.get(r.getInt(0) - 1);
+      long left = 160 - r.getLong(1);
+      assertThat(m.setSkipped()).isEqualTo(r.getLong(1));
+      // the rows left, dealt evenly: ceil(left / 2) per task, in batches of 8 (the last one filled up)
+      assertThat(m.steps()).as("epoch %d", m.epoch()).isEqualTo(((left + 1) / 2 + 7) / 8);
+      assertThat(m.fullSteps()).isEqualTo(10);
+      saved += m.fullSteps() - m.steps();
+    }
+    assertThat(saved).isPositive();
   }
 
   @Test

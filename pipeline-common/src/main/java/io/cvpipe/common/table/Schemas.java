@@ -110,6 +110,22 @@ public final class Schemas {
       field("checkpoint", StringType, false, "checkpoint directory written after the epoch"),
       field("samples_snapshot_id", LongType, true, "snapshot of the samples table trained on"),
       field("finished_at", TimestampType, false, null),
+      // added after the first release: nullable, so that older tables take them (Tables.addMissingColumns)
+      field("steps", LongType, true, "optimiser steps taken in the epoch (per task)"),
+      field("full_steps", LongType, true, "optimiser steps the epoch would have taken without SET"),
+      field("set_skipped", LongType, true, "training samples SET left out of the epoch (0 without SET)"),
+  });
+
+  /** {@code cvpipe.runs.set_state}: SET's counter of every training sample after each scoring epoch of a run. */
+  public static final StructType SET_STATE = new StructType(new StructField[] {
+      field("run", StringType, false, "train.run"),
+      field("epoch", IntegerType, false, "the 1-based epoch after which the model scored the training split"),
+      field("sample_id", LongType, false, null),
+      field("class_index", IntegerType, false, "the sample's label"),
+      field("easy", BooleanType, false, "this scoring: predicted right with top probability >= train.set.confidence"),
+      field("confidence", FloatType, true, "top softmax probability of this scoring (null: the image did not decode)"),
+      field("counter", IntegerType, false, "clip(previous counter + (easy ? 1 : -1), 0, train.set.min-frequency)"),
+      field("skipped", BooleanType, false, "counter = min-frequency: the sample sits out until the next scoring"),
   });
 
   /** One bin of a reliability diagram (15 equal-width confidence bins). */

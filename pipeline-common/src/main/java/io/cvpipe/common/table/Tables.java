@@ -21,6 +21,7 @@ public final class Tables {
   public static final String TRAIN_METRICS = RUNS_NAMESPACE + ".train_metrics";
   public static final String EVAL_METRICS = RUNS_NAMESPACE + ".eval_metrics";
   public static final String STAGES = RUNS_NAMESPACE + ".stages";
+  public static final String SET_STATE = RUNS_NAMESPACE + ".set_state";
   public static final String EVAL_CLASS_METRICS = RUNS_NAMESPACE + ".eval_class_metrics";
 
   /** Table properties of a reinforced table ({@code cvpipe.reinforce.*}); the version training reads. */
@@ -103,6 +104,22 @@ public final class Tables {
 
   public static boolean exists(SparkSession spark, String table) {
     return spark.catalog().tableExists(table);
+  }
+
+  /**
+   * Adds the columns of {@code schema} that {@code table} lacks (a table made by an earlier version), as nullable
+   * columns at the end: older rows read them as null.
+   */
+  public static void addMissingColumns(SparkSession spark, String table, StructType schema) {
+    java.util.Set<String> present = new java.util.HashSet<>(java.util.Arrays.asList(spark.table(table).schema().fieldNames()));
+    for (org.apache.spark.sql.types.StructField f : schema.fields()) {
+      if (!present.contains(f.name())) {
+        if (!f.nullable()) {
+          throw new IllegalStateException(table + " lacks column " + f.name() + ", which is NOT NULL: it cannot be added");
+        }
+        spark.sql("ALTER TABLE " + table + " ADD COLUMN " + f.toDDL());
+      }
+    }
   }
 
   /**
