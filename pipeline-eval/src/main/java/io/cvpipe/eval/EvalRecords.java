@@ -64,10 +64,13 @@ final class EvalRecords {
       return List.of();
     }
     List<Evaluation.Epoch> epochs = new ArrayList<>();
-    for (Row e : spark.sql("SELECT epoch, train_loss, val_loss, top1, ema_top1, learning_rate FROM "
-        + Tables.TRAIN_METRICS + " WHERE run = :run ORDER BY epoch", Map.of("run", trainingRun)).collectAsList()) {
+    // a table written before steps were recorded lacks those columns until the next training run adds them
+    boolean steps = java.util.Arrays.asList(spark.table(Tables.TRAIN_METRICS).columns()).contains("steps");
+    for (Row e : spark.sql("SELECT epoch, train_loss, val_loss, top1, ema_top1, learning_rate, "
+        + (steps ? "steps, full_steps, set_skipped" : "null, null, null") + " FROM " + Tables.TRAIN_METRICS
+        + " WHERE run = :run ORDER BY epoch", Map.of("run", trainingRun)).collectAsList()) {
       epochs.add(new Evaluation.Epoch(e.getInt(0), e.getDouble(1), (Double) e.get(2), (Double) e.get(3),
-          (Double) e.get(4), e.getDouble(5)));
+          (Double) e.get(4), e.getDouble(5), (Long) e.get(6), (Long) e.get(7), (Long) e.get(8)));
     }
     return epochs;
   }

@@ -111,7 +111,7 @@ class TestSampleEfficientTraining {
   }
 
   @Test
-  void aKilledSetRunResumesToTheSameCountersAndWeightsAndEasySamplesSitOut() {
+  void aKilledSetRunResumesToTheSameCountersAndWeightsAndEasySamplesSitOut() throws Exception {
     List<EpochMetrics> whole = new TrainJob(spark, settings("set-whole"), 1).run();
     // the first attempt fails in epoch 2, after the first scoring
     assertThatThrownBy(() -> new TrainJob(spark, settings("set-killed", "train.test-hook.crash-rank=0",
@@ -157,6 +157,23 @@ class TestSampleEfficientTraining {
       saved += m.getLong(2) - m.getLong(1);
     }
     assertThat(saved).as("by epoch 3 a tiny ResNet gets some shapes right with confidence").isPositive();
+
+    // the notebook's queries (bin/cvpipe sql -f notebooks/set-state.sql substitutes the same way)
+    String notebook = java.nio.file.Files.readString(Path.of("..", "notebooks", "set-state.sql"))
+        .replace("${dataset}", "shapes").replace("${train.run}", "set-whole");
+    List<List<Row>> results = new ArrayList<>();
+    for (String statement : notebook.split(";\\s*\\n")) {
+      results.add(spark.sql(statement).collectAsList());
+    }
+    assertThat(results).hasSize(3);
+    assertThat(results.get(0)).as("3 scorings x 4 classes").hasSize(12)
+        .allSatisfy(r -> assertThat(r.getLong(r.fieldIndex("samples"))).isEqualTo(40));
+    long cameBack = spark.sql("SELECT count(*) FROM cvpipe.runs.set_state n JOIN cvpipe.runs.set_state p "
+        + "ON p.run = n.run AND p.sample_id = n.sample_id AND p.epoch = n.epoch - 1 "
+        + "WHERE n.run = 'set-whole' AND p.skipped AND NOT n.skipped").first().getLong(0);
+    assertThat(results.get(1).stream().mapToLong(r -> r.getLong(1)).sum()).isEqualTo(cameBack);
+    assertThat(results.get(2)).extracting(r -> r.getLong(r.fieldIndex("steps"))).containsExactlyElementsOf(
+        metrics.stream().map(r -> r.getLong(1)).toList());
   }
 
   @Test

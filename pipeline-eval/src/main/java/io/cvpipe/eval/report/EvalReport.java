@@ -42,6 +42,33 @@ public final class EvalReport {
         .append("</style></head><body>\n<h1>").append(escape(title)).append("</h1>\n");
   }
 
+  /**
+   * For a run trained with Sample Efficient Training, the optimiser steps it took against those its epochs take
+   * without SET, and the most samples SET left out of an epoch; empty for other runs.
+   */
+  static String setSummary(List<Evaluation.Epoch> training) {
+    long taken = 0;
+    long full = 0;
+    Evaluation.Epoch most = null;
+    for (Evaluation.Epoch epoch : training) {
+      if (epoch.steps() == null || epoch.fullSteps() == null) {
+        return ""; // recorded before steps were: not comparable
+      }
+      taken += epoch.steps();
+      full += epoch.fullSteps();
+      if (epoch.setSkipped() != null && epoch.setSkipped() > 0 && (most == null || epoch.setSkipped() > most.setSkipped())) {
+        most = epoch;
+      }
+    }
+    if (most == null) {
+      return "";
+    }
+    return String.format(Locale.ROOT, "<p>Sample Efficient Training: %,d optimiser steps taken of the %,d its %d epochs "
+        + "take without SET (%.1f%% saved); at most %,d samples sat out an epoch (epoch %d). Per sample: "
+        + "cvpipe.runs.set_state.</p>%n", taken, full, training.size(), 100.0 * (full - taken) / full, most.setSkipped(),
+        most.epoch());
+  }
+
   /** The report of one evaluation, with a sample of its misclassified images. */
   public static Path single(Path dir, Evaluation e, List<Misclassified> misclassified, List<String> names) {
     EvalReport r = new EvalReport(dir, "cvpipe eval: " + e.run());
@@ -65,6 +92,7 @@ public final class EvalReport {
               "validation top-1 by epoch"))
           .append("</div>\n");
     }
+    r.html.append(setSummary(e.training()));
 
     r.html.append("<h2>Calibration</h2>\n<div class=charts>")
         .append(r.chart("reliability", () -> Charts.reliability(String.format(Locale.ROOT, "Reliability diagram (ECE %.4f)", e.ece()),

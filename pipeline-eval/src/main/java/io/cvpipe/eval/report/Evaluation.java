@@ -25,5 +25,11 @@ public record Evaluation(String evalId, String run, String model, String trainin
   }
 
   /** One epoch of the model's training run (validation figures null when it had none). */
-  public record Epoch(int epoch, double trainLoss, Double valLoss, Double top1, Double emaTop1, double learningRate) {}
+  /**
+   * One epoch of the model's training run; {@code steps} and {@code fullSteps} (the optimiser steps taken, and those
+   * the epoch takes without SET) are null for runs recorded before they were, {@code setSkipped} the samples SET
+   * left out.
+   */
+  public record Epoch(int epoch, double trainLoss, Double valLoss, Double top1, Double emaTop1, double learningRate,
+      Long steps, Long fullSteps, Long setSkipped) {}
 }
