@@ -88,7 +88,7 @@ final class SetScoring {
   SkipSet before(int done) {
     SetSettings set = settings.set();
     int last = done - done % set.interval();
-    if (last == 0 || !set.enabled()) {
+    if (!set.enabled() || last == 0 || last >= settings.epochs()) { // nothing is trained after the last epoch
       return SkipSet.NONE;
     }
     if (!scored(last)) {
@@ -105,7 +105,8 @@ final class SetScoring {
   private void score(int epoch) {
     SetSettings set = settings.set();
     Path local = model(runDirectory.local(), epoch);
-    runDirectory.pull(relative -> relative.startsWith("set/"));
+    String exported = "set/" + local.getFileName() + "/";
+    runDirectory.pull(relative -> relative.startsWith(exported));
     if (!Files.isRegularFile(local.resolve("saved_model.pb"))) {
       throw Errors.state("train " + settings.run() + ": SET scores after epoch " + epoch + " but " + local + " holds no "
           + "model: that epoch was trained without train.set.enabled. Turn SET on from the start of a run (a new "
@@ -120,14 +121,21 @@ final class SetScoring {
     Dataset<Row> rows = samples.rows("sample_id, class_index, image", List.of(settings.split()));
     Dataset<Row> flags = spark.createDataFrame(rows.javaRDD().mapPartitions(new Partition(model,
         new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()), settings, epoch, classes)), FLAGS);
-    int previous = epoch - set.interval();
-    Dataset<Row> before = !Tables.exists(spark, Tables.SET_STATE) ? null : spark.table(Tables.SET_STATE)
-        .filter(col("run").equalTo(settings.run()).and(col("epoch").equalTo(previous)));
+    Dataset<Row> before = null;
+    if (Tables.exists(spark, Tables.SET_STATE)) { // the run's latest scoring before this one (a changed interval too)
+      Dataset<Row> earlier = spark.table(Tables.SET_STATE).filter(col("run").equalTo(settings.run())
+          .and(col("epoch").lt(epoch)));
+      Row latest = earlier.agg(org.apache.spark.sql.functions.max("epoch")).first();
+      if (!latest.isNullAt(0)) {
+        before = earlier.filter(col("epoch").equalTo(latest.getInt(0)));
+      }
+    }
     Dataset<Row> state = state(flags, before, settings.run(), epoch, set);
     Tables.createIfMissing(spark, Tables.SET_STATE, Schemas.SET_STATE, "", Map.of("format-version", "2"));
     Tables.append(spark, state, Tables.SET_STATE, Schemas.SET_STATE, settings.run());
     Row summary = spark.table(Tables.SET_STATE).filter(col("run").equalTo(settings.run()).and(col("epoch").equalTo(epoch)))
         .selectExpr("count(*)", "count_if(easy)", "count_if(skipped)").first();
+    deleteModel(local);
     LOG.info(String.format(Locale.ROOT, "train %s: SET after epoch %d: the %s model scored %,d training samples in "
         + "%.1f s: %,d easy, %,d sit out the next epochs (%s)", settings.run(), epoch,
         settings.optimizer().emaMomentum() > 0 ? "EMA" : "trained", summary.getLong(0), (System.nanoTime() - start) / 1e9,
@@ -150,6 +158,17 @@ final class SetScoring {
         .plus(when(col("easy"), lit(1)).otherwise(lit(-1))), lit(0)), lit(set.minFrequency())));
     return counted.select(lit(run).as("run"), lit(epoch).as("epoch"), col("sample_id"), col("class_index"),
         col("easy"), col("confidence"), col("counter"), col("counter").geq(set.minFrequency()).as("skipped"));
+  }
+
+  /** Removes this machine's copy of a scoring's model once the scoring is committed (a published copy stays). */
+  private static void deleteModel(Path dir) {
+    try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    } catch (java.io.IOException e) {
+      LOG.warn("cannot remove " + dir + " (SET's scoring model, no longer needed): " + e);
+    }
   }
 
   /** The skipped samples of the scoring after {@code epoch}, with their data files and row positions. */
@@ -194,8 +213,15 @@ final class SetScoring {
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
       ModelInput here = model.onThisMachine(conf.value());
-      Predictor predictor = Engines.shared(here.directory());
       List<Row> out = new ArrayList<>();
+      // a model of its own, closed after: every scoring has a new one, and a shared one would stay for good
+      try (Predictor predictor = Engines.savedModel(here.directory())) {
+        score(rows, predictor, here, out);
+      }
+      return out.iterator();
+    }
+
+    private void score(Iterator<Row> rows, Predictor predictor, ModelInput here, List<Row> out) {
       while (rows.hasNext()) {
         InMemorySamples chunk = new InMemorySamples();
         while (rows.hasNext() && chunk.size() < CHUNK) {
@@ -208,7 +234,6 @@ final class SetScoring {
         }
         score(chunk, predictor, here, out);
       }
-      return out.iterator();
     }
 
     private void score(InMemorySamples chunk, Predictor predictor, ModelInput in, List<Row> out) {

@@ -6,7 +6,9 @@ import io.cvpipe.train.input.InMemorySamples;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import io.cvpipe.train.set.SkipSet;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -28,21 +30,27 @@ final class TableFiles {
 
   static final String[] COLUMNS = {"sample_id", "class_index", "image"};
 
+  private static final long[] NONE = new long[0];
+
   private TableFiles() {}
 
   static InMemorySamples load(List<String> files, Schema projection, Configuration conf) {
     InMemorySamples samples = new InMemorySamples();
     for (String file : files) {
-      read(file, 0, Long.MAX_VALUE, projection, conf, samples);
+      read(file, 0, Long.MAX_VALUE, NONE, projection, conf, samples);
     }
     return samples;
   }
 
-  /** The rows of {@code slices}, in slice order (a rank's share of an epoch: see {@link Deal}). */
-  static InMemorySamples loadSlices(List<Deal.Slice> slices, Schema projection, Configuration conf) {
+  /**
+   * The rows of {@code slices}, in slice order (a rank's share of an epoch: see {@link Deal}), without those SET
+   * leaves out ({@code skips}: a slice may span some).
+   */
+  static InMemorySamples loadSlices(List<Deal.Slice> slices, SkipSet skips, Schema projection, Configuration conf) {
     InMemorySamples samples = new InMemorySamples();
     for (Deal.Slice slice : slices) {
-      long read = read(slice.location(), slice.first(), slice.count(), projection, conf, samples);
+      long read = read(slice.location(), slice.first(), slice.count(), skips.positions(slice.location()), projection,
+          conf, samples);
       if (read != slice.count()) {
         throw Errors.state(slice.location() + " has " + (slice.first() + read) + " rows where the table's metadata "
             + "promised at least " + (slice.first() + slice.count()) + ": the data file changed under the snapshot");
@@ -51,21 +59,29 @@ final class TableFiles {
     return samples;
   }
 
-  /** Adds rows {@code first .. first + count - 1} of {@code file} to {@code samples}; returns how many. */
-  private static long read(String file, long first, long count, Schema projection, Configuration conf,
+  /**
+   * Adds rows {@code first .. first + count - 1} of {@code file} but those at {@code skipped} (sorted positions) to
+   * {@code samples}; returns how many rows of that range the file has.
+   */
+  private static long read(String file, long first, long count, long[] skipped, Schema projection, Configuration conf,
       InMemorySamples samples) {
     long row = 0;
-    long added = 0;
+    long inRange = 0;
     try (CloseableIterable<Record> records = Parquet.read(HadoopInputFile.fromLocation(file, conf))
         .project(projection)
         .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(projection, fileSchema))
         .build()) {
       for (Record r : records) {
-        if (row++ < first) {
+        long position = row++;
+        if (position < first) {
           continue;
         }
-        if (added == count) {
+        if (inRange == count) {
           break;
+        }
+        if (skipped.length > 0 && Arrays.binarySearch(skipped, position) >= 0) {
+          inRange++; // left out by SET
+          continue;
         }
         Object label = r.getField("class_index");
         if (label == null) {
@@ -76,12 +92,12 @@ final class TableFiles {
         byte[] bytes = new byte[image.remaining()];
         image.duplicate().get(bytes);
         samples.add((Long) r.getField("sample_id"), (Integer) label, bytes);
-        added++;
+        inRange++;
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read data file " + file, e);
     }
-    return added;
+    return inRange;
   }
 
   /**

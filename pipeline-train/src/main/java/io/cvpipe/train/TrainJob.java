@@ -82,10 +82,12 @@ public final class TrainJob {
     runDirectory = RunDirectory.of(settings, spark.sparkContext().hadoopConfiguration());
     runDirectory.pull(RunDirectory::metadata);
     java.nio.file.Path runDir = runDirectory.local();
-    if (!settings.resume() && (earlier > 0 || Checkpoints.any(runDir))) {
+    long scorings = !Tables.exists(spark, Tables.SET_STATE) ? 0 : spark.table(Tables.SET_STATE)
+        .filter(org.apache.spark.sql.functions.col("run").equalTo(settings.run())).limit(1).count();
+    if (!settings.resume() && (earlier > 0 || Checkpoints.any(runDir) || scorings > 0)) {
       throw Errors.state("train.run '" + settings.run() + "' already exists (" + earlier + " epochs in "
-          + Tables.TRAIN_METRICS + ", checkpoints in " + runDirectory.location() + "). Pick a new train.run, or continue it with "
-          + "--set train.resume=true");
+          + Tables.TRAIN_METRICS + (scorings > 0 ? ", SET state in " + Tables.SET_STATE : "") + ", checkpoints in "
+          + runDirectory.location() + "). Pick a new train.run, or continue it with --set train.resume=true");
     }
     if (settings.resume() && earlier >= settings.epochs()) {
       List<EpochMetrics> done = Checkpoints.completed(runDir);
@@ -143,6 +145,12 @@ public final class TrainJob {
         return metrics;
       }
       finished = completed(runDir);
+      if (finished.size() < segment.until()) {
+        throw Errors.state("train " + settings.run() + ": the tasks trained to epoch " + segment.until() + " but the "
+            + "driver sees " + finished.size() + " complete checkpoints in " + runDirectory.location() + ". SET scores "
+            + "between stretches of training from the driver: put train.models-dir where the driver and the "
+            + "executors both reach it (a shared file system, s3a://, hdfs://)");
+      }
     }
   }
 

@@ -93,7 +93,7 @@ public final class TrainingWorker {
         if (slices.equals(lastSlices)) {
           return lastShare; // one task (or a deal that gives this rank the same rows again): nothing to read
         }
-        InMemorySamples samples = TableFiles.loadSlices(slices, spec.projection(), spec.conf().value());
+        InMemorySamples samples = TableFiles.loadSlices(slices, spec.skips(), spec.projection(), spec.conf().value());
         Reinforcement reinforcement = null;
         TrainJob.Reinforced r = spec.reinforced();
         if (r != null) {
