@@ -16,7 +16,7 @@ public final class AugmentReplay {
    * augmentation replays to: reinforced tables fingerprint it, so their next run makes a new version instead of
    * pairing old teacher answers with new pixels.
    */
-  public static final int VERSION = 1;
+  public static final int VERSION = 2; // 2: RandAugment makes torchvision's pixels (Pillow's sampling, truncations)
 
   private AugmentReplay() {}
 

@@ -1,7 +1,5 @@
 package io.cvpipe.common.augment;
 
-import java.awt.geom.AffineTransform;
-import java.awt.image.AffineTransformOp;
 import java.awt.image.BufferedImage;
 import java.util.Random;
 
@@ -10,6 +8,11 @@ import java.util.Random;
  * drawn uniformly from 14, each at magnitude bin {@code magnitude} of 31, with a random sign for the signed
  * ones. An applied operation is stored as (op id, signed bin) and replayed from that alone: its value depends
  * only on the bin and the image size, never on a random stream.
+ *
+ * <p>The pixels are those torchvision 0.14 makes of a PIL image (what ml-dr replays): the geometric ops sample as
+ * Pillow's NEAREST affine transform does (the inverse matrix applied to pixel centres in 16.16 fixed point, fill 0),
+ * translations are whole pixels truncated toward zero, the enhancements blend in single precision and truncate,
+ * grey is Pillow's fixed-point luma, AutoContrast truncates its lookup table as PIL's ImageOps does.
  */
 public final class RandAugment {
 
@@ -63,22 +66,29 @@ public final class RandAugment {
      * degrees, enhancement factor minus 1, posterize bits, or solarize threshold.
      */
     public double value(int height, int width) {
-      double t = Math.abs(signedBin) / (double) (BINS - 1);
-      double sign = Math.signum(signedBin) < 0 ? -1 : 1;
+      int bin = Math.abs(signedBin);
+      double sign = signedBin < 0 ? -1 : 1;
       return switch (op) {
-        case SHEAR_X, SHEAR_Y -> sign * 0.3 * t;
-        case TRANSLATE_X -> sign * 150.0 / 331.0 * width * t;
-        case TRANSLATE_Y -> sign * 150.0 / 331.0 * height * t;
-        case ROTATE -> sign * 30.0 * t;
-        case BRIGHTNESS, COLOR, CONTRAST, SHARPNESS -> sign * 0.9 * t;
-        case POSTERIZE -> 8 - Math.round(Math.abs(signedBin) / ((BINS - 1) / 4.0));
-        case SOLARIZE -> 255.0 * (1 - t);
+        case SHEAR_X, SHEAR_Y -> sign * 0.3 * bin / (BINS - 1);
+        // torchvision: int(150 / 331 * size * bin / 30), truncated toward zero; exact in integers
+        case TRANSLATE_X -> sign * (5L * width * bin / 331);
+        case TRANSLATE_Y -> sign * (5L * height * bin / 331);
+        case ROTATE -> sign * bin; // linspace(0, 30, 31): whole degrees
+        case BRIGHTNESS, COLOR, CONTRAST, SHARPNESS -> sign * enhancement(bin);
+        case POSTERIZE -> 8 - Math.round(bin / ((BINS - 1) / 4.0));
+        case SOLARIZE -> (510 - 17 * bin) / 2.0; // linspace(255, 0, 31), exact
         case IDENTITY, AUTO_CONTRAST, EQUALIZE -> 0;
       };
     }
   }
 
   private RandAugment() {}
+
+  /** torchvision's {@code linspace(0, 0.9, 31)[bin]}, a float32 as torch computes it ({@code step * bin}). */
+  static double enhancement(int bin) {
+    float step = 0.9f / (BINS - 1);
+    return step * bin;
+  }
 
   /** {@code numOps} operations at {@code magnitudeBin}, as torchvision draws them. */
   public static Applied[] draw(Random random, int numOps, int magnitudeBin) {
@@ -110,12 +120,12 @@ public final class RandAugment {
     double v = a.value(h, w);
     return switch (a.op()) {
       case IDENTITY -> image;
-      // torchvision: affine about the top-left corner (centre [0, 0]) with shear angle atan(v), fill 0
-      case SHEAR_X -> affine(image, new AffineTransform(1, 0, v, 1, 0, 0));
-      case SHEAR_Y -> affine(image, new AffineTransform(1, v, 0, 1, 0, 0));
-      case TRANSLATE_X -> affine(image, AffineTransform.getTranslateInstance(Math.round(v), 0));
-      case TRANSLATE_Y -> affine(image, AffineTransform.getTranslateInstance(0, Math.round(v)));
-      case ROTATE -> affine(image, AffineTransform.getRotateInstance(Math.toRadians(-v), w / 2.0, h / 2.0));
+      // torchvision: affine about the top-left corner, shear angle atan(v): output (x, y) samples (x + v y, y)
+      case SHEAR_X -> affine(image, 1, v, 0, 0, 1, 0);
+      case SHEAR_Y -> affine(image, 1, 0, 0, v, 1, 0);
+      case TRANSLATE_X -> affine(image, 1, 0, -v, 0, 1, 0);
+      case TRANSLATE_Y -> affine(image, 1, 0, 0, 0, 1, -v);
+      case ROTATE -> rotate(image, v);
       case BRIGHTNESS -> blend(image, constant(image, 0), 1 + v);
       case COLOR -> blend(image, grey(image), 1 + v);
       case CONTRAST -> blend(image, constant(image, meanGrey(image)), 1 + v);
@@ -127,10 +137,77 @@ public final class RandAugment {
     };
   }
 
-  private static BufferedImage affine(BufferedImage image, AffineTransform t) {
-    BufferedImage out = new BufferedImage(image.getWidth(), image.getHeight(), BufferedImage.TYPE_INT_RGB);
-    new AffineTransformOp(t, AffineTransformOp.TYPE_NEAREST_NEIGHBOR).filter(image, out);
-    return out;
+  /**
+   * Pillow's {@code Image.rotate(degrees)} (counter-clockwise about the centre, same size): its inverse matrix, with
+   * the cosine and sine rounded to 15 decimals as Pillow rounds them.
+   */
+  private static BufferedImage rotate(BufferedImage image, double degrees) {
+    double angle = ((degrees % 360) + 360) % 360;
+    if (angle == 0) {
+      return image;
+    }
+    double radians = -Math.toRadians(angle);
+    double cos = round15(Math.cos(radians));
+    double sin = round15(Math.sin(radians));
+    double cx = image.getWidth() / 2.0;
+    double cy = image.getHeight() / 2.0;
+    return affine(image, cos, sin, cos * -cx + sin * -cy + cx, -sin, cos, -sin * -cx + cos * -cy + cy);
+  }
+
+  private static double round15(double v) {
+    return new java.math.BigDecimal(v).setScale(15, java.math.RoundingMode.HALF_EVEN).doubleValue();
+  }
+
+  /**
+   * Pillow's NEAREST affine transform with fill 0: output pixel (x, y) takes the input pixel at the floor of
+   * {@code (a X + b Y + c, d X + e Y + f)} for its centre {@code (X, Y) = (x + 1/2, y + 1/2)}. Pillow computes that
+   * in floating point for a pure scale and shift, and in 16.16 fixed point otherwise; so does this, so that ties
+   * fall the same way.
+   */
+  private static BufferedImage affine(BufferedImage image, double a, double b, double c, double d, double e, double f) {
+    int w = image.getWidth();
+    int h = image.getHeight();
+    int[] in = pixels(image);
+    int[] out = new int[w * h];
+    if (b == 0 && d == 0) {
+      int[] column = new int[w];
+      double xo = c + a * 0.5;
+      for (int x = 0; x < w; x++, xo += a) {
+        column[x] = xo < 0 ? -1 : (int) xo;
+      }
+      double yo = f + e * 0.5;
+      for (int y = 0; y < h; y++, yo += e) {
+        int row = yo < 0 ? -1 : (int) yo;
+        for (int x = 0; row >= 0 && row < h && x < w; x++) {
+          if (column[x] >= 0 && column[x] < w) {
+            out[y * w + x] = in[row * w + column[x]];
+          }
+        }
+      }
+      return image(out, w, h);
+    }
+    int a0 = fixed(a);
+    int a1 = fixed(b);
+    int a3 = fixed(d);
+    int a4 = fixed(e);
+    int a2 = fixed(c + a * 0.5 + b * 0.5);
+    int a5 = fixed(f + d * 0.5 + e * 0.5);
+    for (int y = 0; y < h; y++, a2 += a1, a5 += a4) {
+      int xx = a2;
+      int yy = a5;
+      for (int x = 0; x < w; x++, xx += a0, yy += a3) {
+        int sx = xx >> 16;
+        int sy = yy >> 16;
+        if (sx >= 0 && sx < w && sy >= 0 && sy < h) {
+          out[y * w + x] = in[sy * w + sx];
+        }
+      }
+    }
+    return image(out, w, h);
+  }
+
+  private static int fixed(double v) {
+    return (int) Math.floor(v * 65536.0 + 0.5);
   }
 
   private interface ChannelMap {
@@ -150,18 +227,27 @@ public final class RandAugment {
     return image(px, image.getWidth(), image.getHeight());
   }
 
-  /** PIL's ImageEnhance: {@code degenerate + factor * (image - degenerate)}, clipped to 0..255. */
+  /**
+   * PIL's ImageEnhance ({@code Image.blend}): {@code degenerate + factor * (image - degenerate)} in single precision,
+   * truncated into 0..255.
+   */
   private static BufferedImage blend(BufferedImage image, int[] degenerate, double factor) {
+    float alpha = (float) factor;
     int[] px = pixels(image);
     for (int i = 0; i < px.length; i++) {
       int p = px[i];
       int d = degenerate[i];
-      int r = clip(((d >> 16) & 0xFF) + factor * (((p >> 16) & 0xFF) - ((d >> 16) & 0xFF)));
-      int g = clip(((d >> 8) & 0xFF) + factor * (((p >> 8) & 0xFF) - ((d >> 8) & 0xFF)));
-      int b = clip((d & 0xFF) + factor * ((p & 0xFF) - (d & 0xFF)));
+      int r = blend((d >> 16) & 0xFF, (p >> 16) & 0xFF, alpha);
+      int g = blend((d >> 8) & 0xFF, (p >> 8) & 0xFF, alpha);
+      int b = blend(d & 0xFF, p & 0xFF, alpha);
       px[i] = r << 16 | g << 8 | b;
     }
     return image(px, image.getWidth(), image.getHeight());
+  }
+
+  private static int blend(int degenerate, int channel, float alpha) {
+    float v = degenerate + alpha * (channel - degenerate);
+    return v <= 0 ? 0 : v >= 255 ? 255 : (int) v;
   }
 
   private static int[] constant(BufferedImage image, int grey) {
@@ -170,9 +256,9 @@ public final class RandAugment {
     return out;
   }
 
-  /** ITU-R 601-2 luma, as PIL's convert("L"). */
+  /** ITU-R 601-2 luma in Pillow's fixed point, as its convert("L"). */
   private static int luma(int p) {
-    return (int) Math.round((((p >> 16) & 0xFF) * 299 + ((p >> 8) & 0xFF) * 587 + (p & 0xFF) * 114) / 1000.0);
+    return (((p >> 16) & 0xFF) * 19595 + ((p >> 8) & 0xFF) * 38470 + (p & 0xFF) * 7471 + 0x8000) >> 16;
   }
 
   private static int[] grey(BufferedImage image) {
@@ -219,7 +305,10 @@ public final class RandAugment {
     return out;
   }
 
-  /** Each channel stretched to 0..255 from its own min..max (unchanged when flat). */
+  /**
+   * Each channel stretched to 0..255 from its own min..max (unchanged when flat), PIL's ImageOps.autocontrast: the
+   * lookup table is {@code int(c * scale + offset)}, truncated, so the top can land on 254.
+   */
   private static BufferedImage autoContrast(BufferedImage image) {
     int[] px = pixels(image);
     int[][] lut = new int[3][256];
@@ -232,8 +321,10 @@ public final class RandAugment {
         lo = Math.min(lo, c);
         hi = Math.max(hi, c);
       }
+      double scale = 255.0 / (hi - lo);
+      double offset = -lo * scale;
       for (int c = 0; c < 256; c++) {
-        lut[ch][c] = hi <= lo ? c : clip((c - lo) * 255.0 / (hi - lo));
+        lut[ch][c] = hi <= lo ? c : Math.max(0, Math.min(255, (int) (c * scale + offset)));
       }
     }
     return lookup(image, px, lut);
