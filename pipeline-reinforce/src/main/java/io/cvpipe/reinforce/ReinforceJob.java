@@ -29,10 +29,14 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.util.SerializableConfiguration;
 
@@ -84,13 +88,15 @@ public final class ReinforceJob {
     String name = Tables.reinforced(settings.dataset());
     Tables.createIfMissing(spark, name, Schemas.REINFORCED, "split", Map.of("format-version", "2",
         "write.parquet.compression-codec", "zstd"));
+    Tables.addMissingColumns(spark, name, Schemas.REINFORCED); // a table made by an earlier version
     Table table = Tables.iceberg(spark, name);
     String current = table.properties().get(VERSION);
     Snapshot snapshot = samples.snapshot();
     Dataset<Row> candidates = samples.rows("sample_id, split, class_index, image", settings.splits());
     Dataset<Row> finished = spark.table(name).where(col("version").equalTo(version)).select("sample_id").distinct();
-    List<Row> pending = candidates.select("sample_id", "split").join(finished, "sample_id", "left_anti")
-        .orderBy("split", "sample_id").collectAsList();
+    Column group = partnerGroup(samples);
+    List<Row> pending = candidates.select(col("sample_id"), col("split"), group.as("partner_group"))
+        .join(finished, "sample_id", "left_anti").orderBy("partner_group", "sample_id").collectAsList();
     long total = candidates.count();
     if (total == 0) {
       throw Errors.setting("reinforce.splits", settings.splits() + " have no rows in " + samplesName + " (snapshot "
@@ -114,8 +120,9 @@ public final class ReinforceJob {
     try (Progress progress = Progress.start("reinforce " + settings.dataset(), "samples", pending.size(), done::value,
         Duration.ofSeconds(10))) {
       for (int from = 0; from < pending.size(); from += settings.commitEvery()) {
+        // in group order: a commit reads few groups (a group cut by a commit is read by both)
         List<Row> chunk = pending.subList(from, Math.min(pending.size(), from + settings.commitEvery()));
-        if (write(candidates, chunk, task, name, run, version, snapshot.snapshotId())) {
+        if (write(candidates, group, chunk, task, name, run, version, snapshot.snapshotId())) {
           commits++;
           LOG.info(String.format(Locale.ROOT, "reinforce %s: commit %d: %,d of %,d samples reinforced", name, commits,
               from + chunk.size(), pending.size()));
@@ -129,18 +136,49 @@ public final class ReinforceJob {
         reinforced * settings.augmentations() / Math.max(1e-9, seconds));
   }
 
-  /** One commit: the chunk's samples in shards of about shard-size, a Spark task per shard. */
-  private boolean write(Dataset<Row> candidates, List<Row> chunk, ReinforcePartition task, String name, String run,
-      String version, long samplesSnapshot) {
+  /** Samples per partner group, about: see {@link #partnerGroup}. */
+  static final int PARTNER_GROUP = 1024;
+
+  /**
+   * The group a sample's mixing partners are drawn from: {@code split/k}, k a hash of (sample_id, seed) modulo
+   * ceil(rows of the split / {@value #PARTNER_GROUP}) at the pinned snapshot. A partner is then a pure function of
+   * (seed, sample_id, augmentation index) and the snapshot: not of the shard size, the commit size or which samples
+   * a re-run still had to do.
+   */
+  private Column partnerGroup(SampleTable samples) {
+    Column groups = null;
+    for (String split : settings.splits()) {
+      long rows = samples.rowCount(split);
+      Column k = functions.lit(Math.max(1, (rows + PARTNER_GROUP - 1) / PARTNER_GROUP));
+      groups = groups == null ? functions.when(col("split").equalTo(split), k)
+          : groups.when(col("split").equalTo(split), k);
+    }
+    return functions.concat_ws("/", col("split"), functions.pmod(functions.xxhash64(col("sample_id"),
+        functions.lit(settings.seed())), groups).cast("string"));
+  }
+
+  /**
+   * One commit: the chunk's samples, with every other member of their partner groups as possible partners, a Spark
+   * task per about shard-size samples to do (whole groups each).
+   */
+  private boolean write(Dataset<Row> candidates, Column group, List<Row> chunk, ReinforcePartition task, String name,
+      String run, String version, long samplesSnapshot) {
     int shards = Math.max(1, (int) Math.ceil(chunk.size() / (double) settings.shardSize()));
-    Dataset<Row> ids = spark.createDataFrame(chunk, candidates.select("sample_id", "split").schema()).select("sample_id");
-    Dataset<Row> rows = candidates.join(functions.broadcast(ids), "sample_id")
-        .select(col("sample_id"), col("split"), col("class_index"), col("image"),
-            functions.concat_ws("/", col("split"),
-                functions.pmod(functions.xxhash64(col("sample_id"), functions.lit(settings.seed())), functions.lit(shards))
-                    .cast("string")).as("shard"))
-        .repartition(shards, col("shard"))
-        .sortWithinPartitions("shard", "sample_id");
+    StructType idType = new StructType().add("pending_id", DataTypes.LongType, false)
+        .add("pending_group", DataTypes.StringType, false);
+    List<Row> ids = chunk.stream().map(r -> RowFactory.create(r.getLong(0), r.getString(2))).toList();
+    Dataset<Row> todo = functions.broadcast(spark.createDataFrame(ids, idType));
+    Dataset<Row> members = candidates.withColumn("partner_group", group);
+    if (settings.policy().mixes()) { // every member of the chunk's groups can be a partner
+      members = members.join(functions.broadcast(todo.select(col("pending_group").as("partner_group")).distinct()),
+          "partner_group");
+    }
+    Dataset<Row> rows = members.join(todo, col("sample_id").equalTo(col("pending_id")), settings.policy().mixes()
+            ? "left" : "inner")
+        .select(col("sample_id"), col("split"), col("class_index"), col("image"), col("partner_group"),
+            col("pending_id").isNotNull().as("pending"))
+        .repartition(shards, col("partner_group"))
+        .sortWithinPartitions("partner_group", "sample_id");
     Dataset<Row> out = spark.createDataFrame(rows.javaRDD().mapPartitions(task), Schemas.REINFORCED);
     Snapshot last = Tables.iceberg(spark, name).currentSnapshot();
     long before = last == null ? -1 : last.snapshotId();
@@ -165,6 +203,7 @@ public final class ReinforceJob {
       p.put(PROPERTY + "seed", Long.toString(settings.seed()));
       p.put(PROPERTY + "policy", settings.policyKind().code());
       p.put(PROPERTY + "policy-details", settings.policy().toString());
+      p.put(PROPERTY + "replay", Integer.toString(AugmentReplay.version()));
       p.put(PROPERTY + "splits", String.join(",", settings.splits()));
       p.put(PROPERTY + "samples-snapshot", Long.toString(snapshot));
       table.refresh();
@@ -214,7 +253,7 @@ public final class ReinforceJob {
         sha.update(view.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       }
       String knobs = settings.augmentations() + "|" + settings.topK() + "|" + settings.seed() + "|" + settings.policy()
-          + "|replay " + AugmentReplay.VERSION;
+          + "|replay " + AugmentReplay.version();
       sha.update(knobs.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
     } catch (IOException e) {

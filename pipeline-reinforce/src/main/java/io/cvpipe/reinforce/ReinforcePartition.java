@@ -26,10 +26,11 @@ import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.util.SerializableConfiguration;
 
 /**
- * One Spark task of a reinforcement: its rows are whole shards ({@code sample_id, split, class_index, image,
- * shard}, sorted by shard and sample_id). For every sample it draws the N augmentations (partners from the
- * same shard), renders each as every teacher expects it, runs the teachers in batches (each model loaded once
- * per executor) and keeps the top-k of their mean softmax: N rows per sample.
+ * One Spark task of a reinforcement: its rows are whole partner groups ({@code sample_id, split, class_index,
+ * image, partner_group, pending}, sorted by group and sample_id). For every pending sample it draws the N
+ * augmentations (partners from every member of its group, pending or not), renders each as every teacher expects
+ * it, runs the teachers in batches (each model loaded once per executor) and keeps the top-k of their mean
+ * softmax: N rows per sample.
  */
 final class ReinforcePartition implements FlatMapFunction<Iterator<Row>, Row> {
 
@@ -64,8 +65,8 @@ final class ReinforcePartition implements FlatMapFunction<Iterator<Row>, Row> {
     this.undecodable = undecodable;
   }
 
-  /** A sample of the shard, its image decoded when its turn comes. */
-  private record Member(long id, String split, Integer label, byte[] image) {}
+  /** A sample of the group, its image decoded when its turn comes; {@code pending}: it is to be reinforced. */
+  private record Member(long id, String split, Integer label, byte[] image, boolean pending) {}
 
   @Override
   public Iterator<Row> call(Iterator<Row> rows) {
@@ -80,7 +81,8 @@ final class ReinforcePartition implements FlatMapFunction<Iterator<Row>, Row> {
         shard.clear();
       }
       key = k;
-      shard.add(new Member(r.getLong(0), r.getString(1), r.isNullAt(2) ? null : r.getInt(2), (byte[]) r.get(3)));
+      shard.add(new Member(r.getLong(0), r.getString(1), r.isNullAt(2) ? null : r.getInt(2), (byte[]) r.get(3),
+          r.getBoolean(5)));
     }
     reinforce(shard, batch);
     batch.flush();
@@ -96,6 +98,9 @@ final class ReinforcePartition implements FlatMapFunction<Iterator<Row>, Row> {
     };
     for (int position = 0; position < shard.size(); position++) {
       Member m = shard.get(position);
+      if (!m.pending()) {
+        continue; // done by an earlier run: here only as a partner
+      }
       BufferedImage image = decode(m);
       if (image == null) {
         undecodable.add(1);

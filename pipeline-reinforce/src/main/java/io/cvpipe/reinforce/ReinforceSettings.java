@@ -71,7 +71,7 @@ public record ReinforceSettings(String dataset, List<String> teachers, String mo
   public AugmentPolicy policy() {
     AugmentPolicy p = policyKind.preset;
     boolean ra = p.randAugmentOps() > 0;
-    return new AugmentPolicy(new RandomResizedCrop(minScale, 1.0, 3.0 / 4.0, 4.0 / 3.0), ra ? randAugmentOps : 0,
-        ra ? randAugmentMagnitude : 0, p.erasingProbability(), p.mixProbability(), p.mixupAlpha(), p.cutmixAlpha());
+    return p.with(new RandomResizedCrop(minScale, 1.0, 3.0 / 4.0, 4.0 / 3.0), ra ? randAugmentOps : 0,
+        ra ? randAugmentMagnitude : 0);
   }
 }

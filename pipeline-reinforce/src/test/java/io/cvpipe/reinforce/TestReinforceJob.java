@@ -80,8 +80,13 @@ class TestReinforceJob {
       assertThat(r.<String>getAs("split")).isEqualTo("train");
       assertThat(r.<Integer>getAs("augmentation")).isBetween(0, 2);
       assertThat(r.getList(r.fieldIndex("ops"))).hasSize(2);
-      assertThat(r.<String>getAs("mix")).isIn("mixup", "cutmix");
-      assertThat(train).contains(r.<Long>getAs("partner_id"));
+      // ml-dr's mixing: MixUp, CutMix, both or none; a partner only when something mixes
+      assertThat(r.<String>getAs("mix")).isIn("mixup", "cutmix", "mixup+cutmix", null);
+      if (r.getAs("mix") != null) {
+        assertThat(train).contains(r.<Long>getAs("partner_id"));
+      } else {
+        assertThat(r.<Long>getAs("partner_id")).isNull();
+      }
       List<Float> probs = r.getList(r.fieldIndex("teacher_probs"));
       List<Integer> classes = r.getList(r.fieldIndex("teacher_classes"));
       assertThat(classes).hasSize(3).doesNotHaveDuplicates().allMatch(c -> c >= 0 && c < 4);
@@ -95,20 +100,29 @@ class TestReinforceJob {
     assertThat(p).containsEntry(ReinforceJob.VERSION, result.version())
         .containsEntry("cvpipe.reinforce.teachers", "teacher-a,teacher-b")
         .containsEntry("cvpipe.reinforce.augmentations", "3").containsEntry("cvpipe.reinforce.top-k", "3")
-        .containsEntry("cvpipe.reinforce.seed", "0").containsEntry("cvpipe.reinforce.policy", "rrc-ra-re-mix");
+        .containsEntry("cvpipe.reinforce.seed", "0").containsEntry("cvpipe.reinforce.policy", "rrc-ra-re-mix")
+        .containsEntry("cvpipe.reinforce.replay", Integer.toString(io.cvpipe.common.augment.AugmentReplay.version()));
     assertThat(rows).allMatch(r -> r.<String>getAs("version").equals(result.version()));
   }
 
+  /**
+   * The same samples and settings give the same rows, mixing partners included, whatever the shard size, the
+   * batch size, the commit size and which samples a re-run still had to do (ml-dr's mixing policy).
+   */
   @Test
   void theSameSamplesAndSettingsGiveTheSameRows() {
     ShapesTable.write(spark, "twin_a", Map.of("train", 12), SIZE, 4);
     ShapesTable.write(spark, "twin_b", Map.of("train", 12), SIZE, 4);
-    new ReinforceJob(spark, settings("twin_a", "reinforce.policy=rrc-ra-re")).run();
-    new ReinforceJob(spark, settings("twin_b", "reinforce.policy=rrc-ra-re", "reinforce.batch-size=5",
-        "reinforce.shard-size=3")).run();
+    new ReinforceJob(spark, settings("twin_a")).run();
+    new ReinforceJob(spark, settings("twin_b", "reinforce.batch-size=5", "reinforce.shard-size=3")).run();
+    spark.sql("DELETE FROM " + Tables.reinforced("twin_b") + " WHERE sample_id % 2 = 0");
+    ReinforceJob.Result rest = new ReinforceJob(spark, settings("twin_b", "reinforce.shard-size=2",
+        "reinforce.commit-every=2")).run();
+    assertThat(rest.reinforced()).as("the deleted half, done again").isBetween(1L, 11L);
     List<Row> a = rows("twin_a");
     List<Row> b = rows("twin_b");
     assertThat(b).hasSize(36);
+    assertThat(a.stream().filter(r -> r.getAs("mix") != null).count()).as("ml-dr mixes about 3 in 4").isGreaterThan(12);
     int probs = a.get(0).fieldIndex("teacher_probs");
     for (int i = 0; i < a.size(); i++) {
       for (int f = 0; f < a.get(i).size(); f++) {
@@ -132,6 +146,7 @@ class TestReinforceJob {
     // a run stopped after its first commits (a real kill -9 is TestReinforceCommand's): here, a smaller run of
     // the same version over part of the split, then the whole split
     new ReinforceJob(spark, settings("grow", "reinforce.commit-every=5")).run();
+    List<Row> full0 = rows("grow");
     long full = spark.table(name).count();
     assertThat(full).isEqualTo(90);
     spark.sql("DELETE FROM " + name + " WHERE sample_id % 3 = 0");
@@ -142,6 +157,7 @@ class TestReinforceJob {
     ReinforceJob.Result finished = new ReinforceJob(spark, settings("grow", "reinforce.commit-every=5")).run();
     assertThat(finished.alreadyDone() * 3).isEqualTo(partial);
     assertThat(finished.commits()).isEqualTo((int) Math.ceil(finished.reinforced() / 5.0));
+    assertThat(rows("grow")).as("the rows done again are those deleted, partners and all").containsAll(full0);
     assertThat(spark.table(name).count()).isEqualTo(90);
     assertThat(spark.sql("SELECT DISTINCT sample_id, augmentation FROM " + name).count()).isEqualTo(90);
     assertThat(rows("grow")).containsAll(survivors);

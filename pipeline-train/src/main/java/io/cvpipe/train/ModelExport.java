@@ -61,7 +61,8 @@ final class ModelExport {
     }
   }
 
-  private static void deleteIfPresent(Path dir) {
+  /** Removes {@code dir} and everything in it, when it exists. */
+  static void deleteIfPresent(Path dir) {
     if (!Files.exists(dir)) {
       return;
     }

@@ -135,7 +135,7 @@ final class SetScoring {
     Tables.append(spark, state, Tables.SET_STATE, Schemas.SET_STATE, settings.run());
     Row summary = spark.table(Tables.SET_STATE).filter(col("run").equalTo(settings.run()).and(col("epoch").equalTo(epoch)))
         .selectExpr("count(*)", "count_if(easy)", "count_if(skipped)").first();
-    deleteModel(local);
+    ModelExport.deleteIfPresent(local); // committed: this machine's copy is not needed any more
     LOG.info(String.format(Locale.ROOT, "train %s: SET after epoch %d: the %s model scored %,d training samples in "
         + "%.1f s: %,d easy, %,d sit out the next epochs (%s)", settings.run(), epoch,
         settings.optimizer().emaMomentum() > 0 ? "EMA" : "trained", summary.getLong(0), (System.nanoTime() - start) / 1e9,
@@ -158,17 +158,6 @@ final class SetScoring {
         .plus(when(col("easy"), lit(1)).otherwise(lit(-1))), lit(0)), lit(set.minFrequency())));
     return counted.select(lit(run).as("run"), lit(epoch).as("epoch"), col("sample_id"), col("class_index"),
         col("easy"), col("confidence"), col("counter"), col("counter").geq(set.minFrequency()).as("skipped"));
-  }
-
-  /** Removes this machine's copy of a scoring's model once the scoring is committed (a published copy stays). */
-  private static void deleteModel(Path dir) {
-    try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    } catch (java.io.IOException e) {
-      LOG.warn("cannot remove " + dir + " (SET's scoring model, no longer needed): " + e);
-    }
   }
 
   /** The skipped samples of the scoring after {@code epoch}, with their data files and row positions. */

@@ -337,6 +337,12 @@ public final class TrainJob {
       throw Errors.setting("train.data", "reinforced, but " + name + " has no finished version yet (a reinforce run "
           + "was stopped before it completed): re-run cvpipe reinforce with the same settings to finish it");
     }
+    String replay = table.properties().getOrDefault(Tables.REINFORCE_PROPERTY + "replay", "1");
+    if (!replay.equals(Integer.toString(io.cvpipe.common.augment.AugmentReplay.version()))) {
+      throw Errors.setting("train.data", "reinforced, but " + name + " was made for replay version " + replay + " and "
+          + "this cvpipe replays version " + io.cvpipe.common.augment.AugmentReplay.version() + " (its pixels differ from "
+          + "those the teachers saw). Rebuild it: re-run cvpipe reinforce with the same settings");
+    }
     List<String> files = new ArrayList<>();
     long bytes = 0;
     try (CloseableIterable<FileScanTask> tasks = table.newScan().filter(Expressions.and(

@@ -207,6 +207,17 @@ class TestReinforcedTraining {
     assertThat(student.get(7).top1()).as("validation top-1 of the student, chance 0.25").isGreaterThan(0.5);
     List<Row> rows = spark.sql("SELECT epoch FROM cvpipe.runs.train_metrics WHERE run = 'student'").collectAsList();
     assertThat(rows).hasSize(8);
+
+    // a table made by another replay version (older pixels than this cvpipe draws) is refused, not replayed
+    spark.sql("ALTER TABLE cvpipe.shapes.reinforced SET TBLPROPERTIES ('cvpipe.reinforce.replay' = '1')");
+    try {
+      assertThatThrownBy(() -> new TrainJob(spark, train("train.run=student-old", "train.data=reinforced")).run())
+          .hasMessageContaining("train.data: reinforced, but cvpipe.shapes.reinforced was made for replay version 1")
+          .hasMessageContaining("re-run cvpipe reinforce with the same settings");
+    } finally {
+      spark.sql("ALTER TABLE cvpipe.shapes.reinforced SET TBLPROPERTIES ('cvpipe.reinforce.replay' = '"
+          + io.cvpipe.common.augment.AugmentReplay.version() + "')");
+    }
   }
 
   @Test

@@ -8,22 +8,32 @@ import java.util.Random;
  * RRC + RandAugment + RandomErasing; and with MixUp/CutMix), and the draw of one augmentation as a pure
  * function of (seed, sample id, augmentation index) and the images' sizes.
  *
- * @param erasingProbability RandomErasing's p (area 0.02-1/3 of the output, ratio 0.3-3.3)
- * @param mixProbability chance that an augmentation mixes with its partner (then CutMix or MixUp, half and half,
- *     when both alphas are above 0)
+ * @param erasingProbability RandomErasing's p (area 0.02-1/3 of the output, ratio 0.3-3.3), for this sample's view
+ *     and for the partner's
+ * @param mixupProbability MixUp's p; its lambda is Beta(mixupAlpha, mixupAlpha) / mixupDivisor (ml-dr: 1.0, 2)
+ * @param cutmixProbability CutMix's p, drawn after MixUp's and independently of it (ml-dr: both 0.5, so an
+ *     augmentation gets both, one or none); its box from Beta(cutmixAlpha, cutmixAlpha)
  */
 public record AugmentPolicy(RandomResizedCrop crop, int randAugmentOps, int randAugmentMagnitude,
-    double erasingProbability, double mixProbability, double mixupAlpha, double cutmixAlpha) implements Serializable {
+    double erasingProbability, double mixupProbability, double mixupAlpha, double mixupDivisor,
+    double cutmixProbability, double cutmixAlpha) implements Serializable {
 
   /** RandomResizedCrop and flip only. */
-  public static final AugmentPolicy RRC = new AugmentPolicy(RandomResizedCrop.IMAGENET, 0, 0, 0, 0, 0, 0);
+  public static final AugmentPolicy RRC = new AugmentPolicy(RandomResizedCrop.IMAGENET, 0, 0, 0, 0, 0, 1, 0, 0);
   /** ml-dr's "RRC+RA/RE": RandAugment 2 ops at magnitude 9, RandomErasing p 0.25. */
-  public static final AugmentPolicy RRC_RA_RE = new AugmentPolicy(RandomResizedCrop.IMAGENET, 2, 9, 0.25, 0, 0, 0);
-  /** ml-dr's "+M*": as RRC_RA_RE, and MixUp (alpha 0.2) or CutMix (alpha 1.0) on every augmentation. */
-  public static final AugmentPolicy RRC_RA_RE_MIX = new AugmentPolicy(RandomResizedCrop.IMAGENET, 2, 9, 0.25, 1.0, 0.2, 1.0);
+  public static final AugmentPolicy RRC_RA_RE = new AugmentPolicy(RandomResizedCrop.IMAGENET, 2, 9, 0.25, 0, 0, 1, 0, 0);
+  /** ml-dr's "+M*" ({@code randaug_mixing.yaml}): as RRC_RA_RE, then MixUp (p 0.5, alpha 1, lambda / 2) and CutMix (p 0.5, alpha 1). */
+  public static final AugmentPolicy RRC_RA_RE_MIX = new AugmentPolicy(RandomResizedCrop.IMAGENET, 2, 9, 0.25, 0.5, 1.0, 2,
+      0.5, 1.0);
 
   public boolean mixes() {
-    return mixProbability > 0 && (mixupAlpha > 0 || cutmixAlpha > 0);
+    return mixupProbability > 0 && mixupAlpha > 0 || cutmixProbability > 0 && cutmixAlpha > 0;
+  }
+
+  /** The same policy with another crop scale and RandAugment strength (reinforce's settings). */
+  public AugmentPolicy with(RandomResizedCrop crop, int randAugmentOps, int randAugmentMagnitude) {
+    return new AugmentPolicy(crop, randAugmentOps, randAugmentMagnitude, erasingProbability, mixupProbability,
+        mixupAlpha, mixupDivisor, cutmixProbability, cutmixAlpha);
   }
 
   /**
@@ -37,26 +47,23 @@ public record AugmentPolicy(RandomResizedCrop crop, int randAugmentOps, int rand
     RandAugment.Applied[] ops = RandAugment.draw(random, randAugmentOps, randAugmentMagnitude);
     Augmentation.Box erasing = random.nextDouble() < erasingProbability ? RandomErasing.box(random) : null;
     Augmentation.Mixing mixing = null;
-    if (mixes() && random.nextDouble() < mixProbability) {
-      boolean cutmix = cutmixAlpha > 0 && (mixupAlpha <= 0 || random.nextBoolean());
+    boolean mixup = mixupAlpha > 0 && random.nextDouble() < mixupProbability;
+    boolean cutmix = cutmixAlpha > 0 && random.nextDouble() < cutmixProbability;
+    if (mixup || cutmix) {
       CropBox partnerCrop = crop.draw(partnerHeight, partnerWidth, random);
       RandAugment.Applied[] partnerOps = RandAugment.draw(random, randAugmentOps, randAugmentMagnitude);
-      if (cutmix) {
-        double lambda = beta(random, cutmixAlpha);
-        double cut = Math.sqrt(1 - lambda); // side of the pasted box, as a fraction
+      Augmentation.Box partnerErasing = random.nextDouble() < erasingProbability ? RandomErasing.box(random) : null;
+      Float lambda = mixup ? quantise(beta(random, mixupAlpha) / mixupDivisor) : null;
+      Augmentation.Box pasted = null;
+      if (cutmix) { // ml-dr: a box of side sqrt(1 - lambda) about a uniform centre, clipped at the borders
+        double cut = Math.sqrt(1 - beta(random, cutmixAlpha));
         double cy = random.nextDouble();
         double cx = random.nextDouble();
         double top = Math.max(0, cy - cut / 2);
         double left = Math.max(0, cx - cut / 2);
-        double bottom = Math.min(1, cy + cut / 2);
-        double right = Math.min(1, cx + cut / 2);
-        Augmentation.Box pasted = box(top, left, bottom - top, right - left);
-        // as timm: lambda follows the box actually pasted, clipped at the borders
-        mixing = new Augmentation.Mixing(true, quantise(1 - pasted.height() * (double) pasted.width()), pasted, partnerId,
-            partnerCrop, partnerOps);
-      } else {
-        mixing = new Augmentation.Mixing(false, quantise(beta(random, mixupAlpha)), null, partnerId, partnerCrop, partnerOps);
+        pasted = box(top, left, Math.min(1, cy + cut / 2) - top, Math.min(1, cx + cut / 2) - left);
       }
+      mixing = new Augmentation.Mixing(lambda, pasted, partnerId, partnerCrop, partnerOps, partnerErasing);
     }
     return new Augmentation(box, ops, erasing, mixing);
   }

@@ -26,10 +26,26 @@ public record Augmentation(CropBox crop, RandAugment.Applied[] ops, Box erasing,
   }
 
   /**
-   * Mixing with a partner sample (drawn from the same shard): MixUp blends the whole images with weight
-   * {@code lambda} on this one; CutMix pastes the partner's {@code box} into this one, {@code lambda} being
-   * the share of this image that remains. The partner is augmented by its own crop, flip and operations.
+   * Mixing with a partner sample, as ml-dr does it: MixUp, CutMix or both, MixUp first. MixUp blends the whole
+   * images with weight {@code mixupLambda} on this one; CutMix then pastes the partner's own view (not blended) into
+   * {@code cutmixBox}. The partner is augmented by its own crop, flip, operations and erased box.
+   *
+   * @param mixupLambda this sample's weight in MixUp; null without MixUp
+   * @param cutmixBox the box CutMix pastes, as fractions of the output; null without CutMix
+   * @param partnerErasing the partner's RandomErasing box; null for none
    */
-  public record Mixing(boolean cutmix, float lambda, Box box, long partnerId, CropBox partnerCrop,
-      RandAugment.Applied[] partnerOps) implements Serializable {}
+  public record Mixing(Float mixupLambda, Box cutmixBox, long partnerId, CropBox partnerCrop,
+      RandAugment.Applied[] partnerOps, Box partnerErasing) implements Serializable {
+
+    public Mixing {
+      if (mixupLambda == null && cutmixBox == null) {
+        throw new IllegalArgumentException("a mixing without MixUp or CutMix");
+      }
+    }
+
+    /** {@code mixup}, {@code cutmix} or {@code mixup+cutmix}, as the table's {@code mix} column says. */
+    public String kind() {
+      return mixupLambda == null ? "cutmix" : cutmixBox == null ? "mixup" : "mixup+cutmix";
+    }
+  }
 }

@@ -23,9 +23,10 @@ public record StoredAugmentation(long sampleId, int index, Integer classIndex, A
     Augmentation a = augmentation;
     Augmentation.Mixing m = a.mixing();
     return RowFactory.create(sampleId, split, index, classIndex, seq(crop(a.crop())), a.crop().flip(), seq(codes(a.ops())),
-        seq(box(a.erasing())), m == null ? null : m.cutmix() ? "cutmix" : "mixup", m == null ? null : m.lambda(),
-        m == null ? null : seq(box(m.box())), m == null ? null : m.partnerId(), m == null ? null : seq(crop(m.partnerCrop())),
-        m == null ? null : m.partnerCrop().flip(), m == null ? null : seq(codes(m.partnerOps())),
+        seq(box(a.erasing())), m == null ? null : m.kind(), m == null ? null : m.mixupLambda(),
+        m == null ? null : seq(box(m.cutmixBox())), m == null ? null : m.partnerId(),
+        m == null ? null : seq(crop(m.partnerCrop())), m == null ? null : m.partnerCrop().flip(),
+        m == null ? null : seq(codes(m.partnerOps())), m == null ? null : seq(box(m.partnerErasing())),
         seq(Arrays.stream(teacher.classes()).boxed().toList()), seq(floats(teacher.probabilities())), version);
   }
 
@@ -39,9 +40,9 @@ public record StoredAugmentation(long sampleId, int index, Integer classIndex, A
     CropBox crop = crop(r.getField("crop"), (Boolean) r.getField("flip"));
     Augmentation.Mixing mixing = null;
     if (r.getField("mix") != null) {
-      mixing = new Augmentation.Mixing("cutmix".equals(r.getField("mix")), (Float) r.getField("mix_lambda"),
-          box(r.getField("mix_box")), (Long) r.getField("partner_id"),
-          crop(r.getField("partner_crop"), (Boolean) r.getField("partner_flip")), ops(r.getField("partner_ops")));
+      mixing = new Augmentation.Mixing((Float) r.getField("mix_lambda"), box(r.getField("mix_box")),
+          (Long) r.getField("partner_id"), crop(r.getField("partner_crop"), (Boolean) r.getField("partner_flip")),
+          ops(r.getField("partner_ops")), box(r.getField("partner_erase")));
     }
     List<?> classes = (List<?>) r.getField("teacher_classes");
     List<?> probs = (List<?>) r.getField("teacher_probs");

@@ -29,28 +29,44 @@ class TestAugmentPolicy {
     assertThat(plain.mixing()).isNull();
   }
 
+  /**
+   * ml-dr's mixing ({@code randaug_mixing.yaml}): MixUp with p 0.5 and then CutMix with p 0.5, independently, so a
+   * quarter of the augmentations get both, half one and a quarter none; MixUp's lambda is Beta(1, 1) / 2, uniform
+   * on [0, 0.5] (the partner weighs at least half); CutMix's box side is sqrt(1 - Beta(1, 1)), so before the borders
+   * clip it its area is uniform on [0, 1]; the partner gets its own RandomErasing at p 0.25.
+   */
   @Test
-  void familiesAppearAtTheirRatesAndCutMixLambdaIsTheAreaLeft() {
+  void familiesAppearAtMlDrsRates() {
+    int draws = 8000;
     int erased = 0;
-    int cutmix = 0;
-    int mixup = 0;
-    for (int i = 0; i < 4000; i++) {
+    int partnerErased = 0;
+    int[] kinds = new int[4]; // none, mixup, cutmix, both
+    double lambdas = 0;
+    int mixups = 0;
+    for (int i = 0; i < draws; i++) {
       Augmentation a = AugmentPolicy.RRC_RA_RE_MIX.draw(1, i, i % 7, 240, 320, i + 1, 200, 200);
       assertThat(a.ops()).hasSize(2);
       erased += a.erasing() == null ? 0 : 1;
       Augmentation.Mixing m = a.mixing();
-      assertThat(m).isNotNull();
-      assertThat(m.lambda()).isBetween(0f, 1f);
-      if (m.cutmix()) {
-        cutmix++;
-        assertThat(m.lambda()).isCloseTo(1 - m.box().height() * m.box().width(), within(0.51f / AugmentPolicy.GRID));
-      } else {
-        mixup++;
+      if (m == null) {
+        kinds[0]++;
+        continue;
       }
+      partnerErased += m.partnerErasing() == null ? 0 : 1;
+      kinds[(m.mixupLambda() == null ? 0 : 1) + (m.cutmixBox() == null ? 0 : 2)]++;
+      if (m.mixupLambda() != null) {
+        assertThat(m.mixupLambda()).isBetween(0f, 0.5f);
+        lambdas += m.mixupLambda();
+        mixups++;
+      }
+      assertThat(m.kind()).isEqualTo(m.mixupLambda() == null ? "cutmix" : m.cutmixBox() == null ? "mixup" : "mixup+cutmix");
     }
-    assertThat(erased / 4000.0).isCloseTo(0.25, within(0.03));
-    assertThat(cutmix / 4000.0).isCloseTo(0.5, within(0.04));
-    assertThat(mixup).isPositive();
+    assertThat(erased / (double) draws).isCloseTo(0.25, within(0.02));
+    for (int kind = 0; kind < 4; kind++) {
+      assertThat(kinds[kind] / (double) draws).as("kind %d", kind).isCloseTo(0.25, within(0.02));
+    }
+    assertThat(partnerErased / (double) (draws - kinds[0])).isCloseTo(0.25, within(0.02));
+    assertThat(lambdas / mixups).as("Beta(1, 1) / 2 has mean 1/4").isCloseTo(0.25, within(0.01));
   }
 
   @Test
@@ -82,22 +98,27 @@ class TestAugmentPolicy {
       assertThat(java.util.Arrays.copyOfRange(second, 5, n + 5)).containsExactly(first);
 
       Augmentation.Mixing m = a.mixing();
+      if (m == null) {
+        continue;
+      }
       float[] partnerView = new float[n];
-      AugmentReplay.render(partner, new Augmentation(m.partnerCrop(), m.partnerOps(), null, null), null, size, size, 3,
-          MEAN, STD, partnerView, 0);
-      if (m.cutmix() && m.box().height() > 0.2 && m.box().width() > 0.2) {
-        int[] box = m.box().pixels(size, size);
+      AugmentReplay.render(partner, new Augmentation(m.partnerCrop(), m.partnerOps(), m.partnerErasing(), null), null,
+          size, size, 3, MEAN, STD, partnerView, 0);
+      if (m.cutmixBox() != null && m.cutmixBox().height() > 0.2 && m.cutmixBox().width() > 0.2) {
+        int[] box = m.cutmixBox().pixels(size, size);
         int at = (((box[0] + box[2]) / 2) * size + (box[1] + box[3]) / 2) * 3;
-        assertThat(first[at]).as("the pasted box holds the partner's pixels").isEqualTo(partnerView[at]);
+        assertThat(first[at]).as("the pasted box holds the partner's own view, not blended").isEqualTo(partnerView[at]);
       }
     }
-    Augmentation mixes = AugmentPolicy.RRC_RA_RE_MIX.draw(11, 99, 0, 80, 96, 100, 64, 64);
+    Augmentation mixes = java.util.stream.IntStream.range(0, 40)
+        .mapToObj(i -> AugmentPolicy.RRC_RA_RE_MIX.draw(11, 99, i, 80, 96, 100, 64, 64))
+        .filter(a -> a.mixing() != null).findFirst().orElseThrow();
     assertThatThrownBy(() -> AugmentReplay.render(image, mixes, null, size, size, 3, MEAN, STD, new float[n], 0))
         .hasMessageContaining("mixes with sample_id 100: its image is needed");
   }
 
   @Test
-  void erasedBoxIsZeroAndMixUpIsTheBlend() {
+  void erasedBoxIsBlackBeforeNormalisationAndMixUpComesBeforeCutMix() {
     BufferedImage image = SyntheticImages.shape(0, 64, 64, new Random(1));
     BufferedImage partner = SyntheticImages.shape(3, 64, 64, new Random(2));
     CropBox whole = new CropBox(0, 0, 64, 64, false);
@@ -111,14 +132,27 @@ class TestAugmentPolicy {
     float[] erased = new float[n];
     Augmentation.Box box = new Augmentation.Box(0.25f, 0.5f, 0.25f, 0.25f); // rows 8-15, columns 16-23
     AugmentReplay.render(image, new Augmentation(whole, none, box, null), null, 32, 32, 3, MEAN, STD, erased, 0);
-    assertThat(erased[(10 * 32 + 20) * 3]).isZero();
+    for (int c = 0; c < 3; c++) { // ml-dr erases its [0, 1] tensor before normalising: (0 - mean) / std
+      assertThat(erased[(10 * 32 + 20) * 3 + c]).isEqualTo(-MEAN[c] / STD[c]);
+    }
     assertThat(erased[(20 * 32 + 20) * 3]).isEqualTo(plain[(20 * 32 + 20) * 3]);
 
     float[] mixed = new float[n];
-    Augmentation.Mixing mixup = new Augmentation.Mixing(false, 0.7f, null, 5, whole, none);
+    Augmentation.Mixing mixup = new Augmentation.Mixing(0.3f, null, 5, whole, none, null);
     AugmentReplay.render(image, new Augmentation(whole, none, null, mixup), partner, 32, 32, 3, MEAN, STD, mixed, 0);
     for (int i = 0; i < n; i += 97) {
-      assertThat(mixed[i]).isCloseTo(0.7f * plain[i] + 0.3f * other[i], within(1e-5f));
+      assertThat(mixed[i]).isCloseTo(0.3f * plain[i] + 0.7f * other[i], within(1e-5f));
     }
+
+    // both: MixUp everywhere, then the partner's own (erased) view pasted into the box
+    float[] both = new float[n];
+    Augmentation.Mixing twice = new Augmentation.Mixing(0.3f, box, 5, whole, none, box);
+    AugmentReplay.render(image, new Augmentation(whole, none, null, twice), partner, 32, 32, 3, MEAN, STD, both, 0);
+    int inside = (10 * 32 + 20) * 3;
+    int outside = (20 * 32 + 20) * 3;
+    assertThat(both[inside]).as("the partner's erased view").isEqualTo(-MEAN[0] / STD[0]);
+    assertThat(both[outside]).isCloseTo(0.3f * plain[outside] + 0.7f * other[outside], within(1e-5f));
+    assertThatThrownBy(() -> new Augmentation.Mixing(null, null, 5, whole, none, null))
+        .hasMessageContaining("without MixUp or CutMix");
   }
 }
