@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
 
 import io.cvpipe.common.Errors;
+import io.cvpipe.common.metrics.Softmax;
 import io.cvpipe.common.model.ModelInput;
 import io.cvpipe.common.table.SampleTable;
 import io.cvpipe.common.table.Schemas;
@@ -98,8 +99,12 @@ final class SetScoring {
   }
 
   private boolean scored(int epoch) {
-    return Tables.exists(spark, Tables.SET_STATE) && spark.table(Tables.SET_STATE)
-        .filter(col("run").equalTo(settings.run()).and(col("epoch").equalTo(epoch))).limit(1).count() > 0;
+    return Tables.exists(spark, Tables.SET_STATE) && ofRun().filter(col("epoch").equalTo(epoch)).limit(1).count() > 0;
+  }
+
+  /** This run's rows of set_state (the table exists). */
+  private Dataset<Row> ofRun() {
+    return spark.table(Tables.SET_STATE).filter(col("run").equalTo(settings.run()));
   }
 
   private void score(int epoch) {
@@ -123,8 +128,7 @@ final class SetScoring {
         new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()), settings, epoch, classes)), FLAGS);
     Dataset<Row> before = null;
     if (Tables.exists(spark, Tables.SET_STATE)) { // the run's latest scoring before this one (a changed interval too)
-      Dataset<Row> earlier = spark.table(Tables.SET_STATE).filter(col("run").equalTo(settings.run())
-          .and(col("epoch").lt(epoch)));
+      Dataset<Row> earlier = ofRun().filter(col("epoch").lt(epoch));
       Row latest = earlier.agg(org.apache.spark.sql.functions.max("epoch")).first();
       if (!latest.isNullAt(0)) {
         before = earlier.filter(col("epoch").equalTo(latest.getInt(0)));
@@ -133,7 +137,7 @@ final class SetScoring {
     Dataset<Row> state = state(flags, before, settings.run(), epoch, set);
     Tables.createIfMissing(spark, Tables.SET_STATE, Schemas.SET_STATE, "", Map.of("format-version", "2"));
     Tables.append(spark, state, Tables.SET_STATE, Schemas.SET_STATE, settings.run());
-    Row summary = spark.table(Tables.SET_STATE).filter(col("run").equalTo(settings.run()).and(col("epoch").equalTo(epoch)))
+    Row summary = ofRun().filter(col("epoch").equalTo(epoch))
         .selectExpr("count(*)", "count_if(easy)", "count_if(skipped)").first();
     ModelExport.deleteIfPresent(local); // committed: this machine's copy is not needed any more
     LOG.info(String.format(Locale.ROOT, "train %s: SET after epoch %d: the %s model scored %,d training samples in "
@@ -162,9 +166,7 @@ final class SetScoring {
 
   /** The skipped samples of the scoring after {@code epoch}, with their data files and row positions. */
   private SkipSet skips(int epoch) {
-    Dataset<Row> skipped = spark.table(Tables.SET_STATE)
-        .filter(col("run").equalTo(settings.run()).and(col("epoch").equalTo(epoch)).and(col("skipped")))
-        .select("sample_id");
+    Dataset<Row> skipped = ofRun().filter(col("epoch").equalTo(epoch).and(col("skipped"))).select("sample_id");
     Dataset<Row> where = samples.rows("sample_id, _file, _pos", List.of(settings.split()));
     List<Row> rows = skipped.join(where, "sample_id").collectAsList();
     long[] ids = new long[rows.size()];
@@ -254,11 +256,7 @@ final class SetScoring {
                 best = c;
               }
             }
-            double sum = 0;
-            for (int c = 0; c < classes; c++) {
-              sum += Math.exp(logits[at + c] - logits[at + best]);
-            }
-            float top = (float) (1 / sum);
+            float top = (float) Math.exp(logits[at + best] - Softmax.logSumExp(logits, at, classes));
             confidence.put(b.sampleIds()[i], top);
             easy.put(b.sampleIds()[i], best == b.labels()[i] && top >= settings.set().confidence());
           }
