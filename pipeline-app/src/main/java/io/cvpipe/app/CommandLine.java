@@ -26,6 +26,10 @@ record CommandLine(String command, Path conf, List<String> sets, Optional<String
         eval     an exported model on a split: top-1/5, NLL, ECE, per class; a report in reports/<run>/
                  --set dataset=NAME --set eval.model=MODEL_DIR_OR_RUN [--set eval.split=val]
                  --set eval.compare=RUN_A,RUN_B compares two evaluations side by side instead
+        shift    ImageNet-C's corruptions of a split as new splits (val-gaussian_noise-3, ...) of the samples
+                 table, for eval.split; re-runs make only the missing copies
+                 --set dataset=NAME [--set shift.split=val] [--set shift.corruptions=[gaussian_noise, ...]]
+                 [--set shift.severity=1..5]
         run      the stages a pipeline config lists under run.stages, in order (ingest, train, reinforce, eval),
                  each with its own set { ... } block over the common settings; checked before Spark starts
                  --conf pipeline.conf [--set run.from=N] [--dry-run: print the plan]

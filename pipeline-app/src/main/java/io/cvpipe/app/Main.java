@@ -40,7 +40,7 @@ public final class Main {
         System.out.println(CommandLine.USAGE);
         return 0;
       }
-      case "ingest", "train", "reinforce", "eval" -> {
+      case "ingest", "train", "reinforce", "eval", "shift" -> {
         Settings settings = Settings.load(cli.conf(), cli.sets());
         Stage stage = StageKind.named(cli.command(), "cvpipe").create(settings);
         return withSpark(settings, spark -> {

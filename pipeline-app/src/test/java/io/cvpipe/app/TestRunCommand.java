@@ -197,7 +197,7 @@ class TestRunCommand {
     Path failing = pipeline("{ stage = train, set { train.run = nothing-to-train-on } }");
 
     assertThatThrownBy(() -> run(kind)).isInstanceOf(CvpipeException.class)
-        .hasMessageContaining("run tiny, stage 1: unknown stage 'ingset'. Expected one of: eval, ingest, reinforce, sql, train");
+        .hasMessageContaining("run tiny, stage 1: unknown stage 'ingset'. Expected one of: eval, ingest, reinforce, shift, sql, train");
     assertThatThrownBy(() -> run(key))
         .hasMessageContaining("run tiny, stage 2 (train), set: train.epoks: unknown setting")
         .matches(e -> ((CvpipeException) e).exitCode() == 2, "exit 2");

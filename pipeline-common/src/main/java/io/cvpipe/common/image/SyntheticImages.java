@@ -9,7 +9,6 @@ import java.awt.image.BufferedImage;
 import java.awt.image.DataBuffer;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -21,10 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import javax.imageio.IIOImage;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * Generated images for the demo, tests and benchmarks: coloured shapes (one class per shape) as real
@@ -88,11 +83,11 @@ public final class SyntheticImages {
   }
 
   public static byte[] jpeg(BufferedImage image, float quality) {
-    return writeJpeg(new IIOImage(image, null, null), quality, false);
+    return ImageFiles.jpeg(image, quality);
   }
 
   public static byte[] progressiveJpeg(BufferedImage image) {
-    return writeJpeg(new IIOImage(image, null, null), 0.9f, true);
+    return ImageFiles.progressiveJpeg(new IIOImage(image, null, null));
   }
 
   public static byte[] greyJpeg(BufferedImage image) {
@@ -119,15 +114,15 @@ public final class SyntheticImages {
         cmyk.setPixel(x, y, px);
       }
     }
-    return writeJpeg(new IIOImage(cmyk, null, null), 0.9f, false);
+    return ImageFiles.jpeg(new IIOImage(cmyk, null, null), 0.9f, false);
   }
 
   public static byte[] png(BufferedImage image) {
-    return write(image, "png");
+    return ImageFiles.png(image);
   }
 
   public static byte[] gif(BufferedImage image) {
-    return write(image, "gif");
+    return ImageFiles.write(image, "gif");
   }
 
   /** The first {@code fraction} of the bytes, as a download cut short leaves them. */
@@ -148,39 +143,6 @@ public final class SyntheticImages {
       }
     }
     throw new IllegalStateException("no SOF0 in a JPEG this JVM wrote");
-  }
-
-  private static byte[] writeJpeg(IIOImage image, float quality, boolean progressive) {
-    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (MemoryCacheImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
-      writer.setOutput(stream);
-      ImageWriteParam param = writer.getDefaultWriteParam();
-      if (progressive) {
-        param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
-      } else {
-        param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-        param.setCompressionQuality(quality);
-      }
-      writer.write(null, image, param);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      writer.dispose();
-    }
-    return out.toByteArray();
-  }
-
-  private static byte[] write(BufferedImage image, String format) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try {
-      if (!ImageIO.write(image, format, out)) {
-        throw new IllegalStateException("no ImageIO writer for " + format);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
   }
 
   /**
