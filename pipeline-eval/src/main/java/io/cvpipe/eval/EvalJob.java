@@ -7,7 +7,11 @@ import io.cvpipe.common.table.SampleTable;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
 import io.cvpipe.engine.Engines;
+import io.cvpipe.common.Errors;
 import io.cvpipe.eval.report.EvalReport;
+import io.cvpipe.eval.report.Evaluation;
+import io.cvpipe.eval.report.Robustness;
+import io.cvpipe.eval.shift.ShiftedSplit;
 import java.nio.file.Path;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -48,23 +52,24 @@ public final class EvalJob {
     this.settings = settings;
   }
 
-  /** What an evaluation produced. */
-  public record Result(String evalId, String run, ClassificationMetrics metrics, long undecodable, Path report) {
+  /** What an evaluation produced; {@code robustness} is null without eval.shifts. */
+  public record Result(String evalId, String run, ClassificationMetrics metrics, long undecodable, Path report,
+      String robustness) {
     public String summary() {
-      return String.format(Locale.ROOT, "eval %s: %,d images, top-1 %.4f, top-5 %.4f, NLL %.4f, ECE %.4f%s; report %s",
+      return String.format(Locale.ROOT, "eval %s: %,d images, top-1 %.4f, top-5 %.4f, NLL %.4f, ECE %.4f%s%s; report %s",
           run, metrics.images(), metrics.top1(), metrics.top5(), metrics.nll(), metrics.ece(),
           undecodable == 0 ? "" : String.format(Locale.ROOT, " (%,d undecodable, not scored)", undecodable),
-          report.resolve("index.html"));
+          robustness == null ? "" : "; " + robustness, report.resolve("index.html"));
     }
   }
 
   /** Compares two evaluations; returns the comparison report's directory. */
   public Path compare() {
     EvalRecords records = new EvalRecords(spark);
-    String a = settings.compare().get(0);
-    String b = settings.compare().get(1);
+    Evaluation a = records.latest(settings.compare().get(0));
+    Evaluation b = records.latest(settings.compare().get(1));
     Path dir = settings.comparisonDirectory();
-    EvalReport.compare(dir, records.latest(a), records.latest(b));
+    EvalReport.compare(dir, a, b, records.robustness(a), records.robustness(b));
     return dir;
   }
 
@@ -80,39 +85,78 @@ public final class EvalJob {
         + "output per class");
     Snapshot snapshot = pinned.snapshot();
     long rows = pinned.requireRows(settings.split(), "eval.split");
+    List<ShiftedSplit> shifted = List.of();
+    if (settings.shifts()) {
+      shifted = ShiftedSplit.of(settings.split(), pinned.splitNames());
+      if (shifted.isEmpty()) {
+        throw Errors.setting("eval.shifts", samples + " (snapshot " + snapshot.snapshotId() + ") has no corrupted "
+            + "copies of split '" + settings.split() + "': make them first with cvpipe shift --set dataset="
+            + settings.dataset() + " --set shift.split=" + settings.split());
+      }
+    }
     String run = !settings.run().isEmpty() ? settings.run()
         : model.trainingRun() != null ? model.trainingRun() : new org.apache.hadoop.fs.Path(model.home()).getName();
+    EvalRecords records = new EvalRecords(spark);
+    Robustness baseline = settings.baseline().isEmpty() ? null : records.robustness(settings.baseline(), settings.split());
+    if (baseline != null && baseline.isEmpty()) {
+      throw Errors.setting("eval.baseline", "run '" + settings.baseline() + "' has no evaluations on corrupted copies of "
+          + "split '" + settings.split() + "' in " + Tables.EVAL_METRICS + ": evaluate it with --set eval.shifts=true");
+    }
     LOG.info(String.format(Locale.ROOT, "eval %s: %s on %s split %s at snapshot %d: %,d images, %d classes, input %dx%dx%d, "
-        + "centre crop %.3f of the shorter side", run, model.home(), samples, settings.split(), snapshot.snapshotId(), rows,
-        labels.size(), model.height(), model.width(), model.channels(), model.cropFraction()));
+        + "centre crop %.3f of the shorter side%s", run, model.home(), samples, settings.split(), snapshot.snapshotId(), rows,
+        labels.size(), model.height(), model.width(), model.channels(), model.cropFraction(),
+        shifted.isEmpty() ? "" : ", then " + shifted.size() + " corrupted copies of it"));
 
-    Dataset<Row> split = pinned.rows("sample_id, class_index, image", List.of(settings.split()));
+    // the corrupted copies first, so that the clean split's row is the run's latest
+    for (ShiftedSplit copy : shifted) {
+      long copyRows = pinned.rowCount(copy.split());
+      Scored r = score(pinned, model, run + " " + copy.split(), copy.split(), copyRows, labels.size(), 0);
+      write(UUID.randomUUID().toString(), run, copy.split(), model, snapshot.snapshotId(), pinned.classRows(), r.result,
+          r.seconds);
+      LOG.info(String.format(Locale.ROOT, "eval %s on %s: top-1 %.4f, ECE %.4f", run, copy.split(),
+          r.result.metrics.top1(), r.result.metrics.ece()));
+    }
+    Scored clean = score(pinned, model, run, settings.split(), rows, labels.size(), settings.misclassified());
+    PartialResult result = clean.result;
+    String evalId = UUID.randomUUID().toString();
+    write(evalId, run, settings.split(), model, snapshot.snapshotId(), pinned.classRows(), result, clean.seconds);
+    Path report = Path.of(settings.reportsDir(), run);
+    Evaluation evaluation = records.byId(evalId);
+    Robustness robustness = shifted.isEmpty() ? null : records.robustness(evaluation);
+    EvalReport.single(report, evaluation, result.misclassified, names, robustness, baseline);
+    return new Result(evalId, run, result.metrics, result.undecodable, report,
+        robustness == null ? null : robustness.summary(baseline));
+  }
+
+  private record Scored(PartialResult result, double seconds) {}
+
+  /** Scores one split of the pinned snapshot as a Spark job, keeping up to {@code misclassified} wrong images. */
+  private Scored score(SampleTable pinned, ModelInput model, String what, String split, long rows, int classes,
+      int misclassified) {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    Dataset<Row> images = pinned.rows("sample_id, class_index, image", List.of(split));
     LongAccumulator done = spark.sparkContext().longAccumulator("eval images");
     long start = System.nanoTime();
     PartialResult result;
-    try (Progress progress = Progress.start("eval " + run, "images", rows, done::value, Duration.ofSeconds(10))) {
-      result = split.javaRDD()
-          .mapPartitions(new EvalPartition(model, new SerializableConfiguration(conf), labels.size(), settings.batchSize(), settings.misclassified(), done))
+    try (Progress progress = Progress.start("eval " + what, "images", rows, done::value, Duration.ofSeconds(10))) {
+      result = images.javaRDD()
+          .mapPartitions(new EvalPartition(model, new SerializableConfiguration(conf), classes, settings.batchSize(),
+              misclassified, done))
           .reduce(PartialResult::merge);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     if (result.undecodable > 0) {
       LOG.warn(String.format(Locale.ROOT, "eval %s: %,d images could not be decoded and were not scored (sample_ids %s%s)",
-          run, result.undecodable, result.undecodableIds, result.undecodable > result.undecodableIds.size() ? ", ..." : ""));
+          what, result.undecodable, result.undecodableIds, result.undecodable > result.undecodableIds.size() ? ", ..." : ""));
     }
     if (result.metrics.images() + result.undecodable != rows) {
-      throw new IllegalStateException("eval " + run + ": " + rows + " rows planned but " + result.metrics.images()
+      throw new IllegalStateException("eval " + what + ": " + rows + " rows planned but " + result.metrics.images()
           + " scored and " + result.undecodable + " undecodable");
     }
-    String evalId = UUID.randomUUID().toString();
-    write(evalId, run, model, snapshot.snapshotId(), pinned.classRows(), result, seconds);
-    Path report = Path.of(settings.reportsDir(), run);
-    EvalRecords records = new EvalRecords(spark);
-    EvalReport.single(report, records.byId(evalId), result.misclassified, names);
-    return new Result(evalId, run, result.metrics, result.undecodable, report);
+    return new Scored(result, seconds);
   }
 
-  private void write(String evalId, String run, ModelInput model, long snapshotId, List<Row> classes,
+  private void write(String evalId, String run, String split, ModelInput model, long snapshotId, List<Row> classes,
       PartialResult result, double seconds) {
     ClassificationMetrics m = result.metrics;
     Timestamp now = Timestamp.from(Instant.now());
@@ -120,7 +164,7 @@ public final class EvalJob {
         b.count(), Double.isNaN(b.confidence()) ? null : b.confidence(), Double.isNaN(b.accuracy()) ? null : b.accuracy()))
         .toList();
     Row row = RowFactory.create(evalId, run, model.home(), model.trainingRun(), model.architecture(),
-        settings.dataset(), settings.split(), snapshotId, m.images(), result.undecodable, m.top1(), m.top5(), m.nll(),
+        settings.dataset(), split, snapshotId, m.images(), result.undecodable, m.top1(), m.top5(), m.nll(),
         m.ece(), bins, seconds, m.images() / Math.max(1e-9, seconds), now);
     Tables.createIfMissing(spark, Tables.EVAL_METRICS, Schemas.EVAL_METRICS, "", Map.of("format-version", "2"));
     Tables.append(spark, spark.createDataFrame(List.of(row), Schemas.EVAL_METRICS), Tables.EVAL_METRICS,
@@ -129,7 +173,7 @@ public final class EvalJob {
     for (int c = 0; c < classes.size(); c++) {
       long images = m.imagesOf(c);
       List<Long> predicted = Arrays.stream(m.confusionRow(c)).boxed().toList();
-      classRows.add(RowFactory.create(evalId, run, settings.dataset(), settings.split(), c, classes.get(c).getString(0),
+      classRows.add(RowFactory.create(evalId, run, settings.dataset(), split, c, classes.get(c).getString(0),
           classes.get(c).getString(1), images,
           m.correctOf(c), images == 0 ? null : m.correctOf(c) / (double) images, predicted, now));
     }

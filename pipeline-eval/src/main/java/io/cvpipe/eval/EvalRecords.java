@@ -3,6 +3,8 @@ package io.cvpipe.eval;
 import io.cvpipe.common.Errors;
 import io.cvpipe.common.table.Tables;
 import io.cvpipe.eval.report.Evaluation;
+import io.cvpipe.eval.report.Robustness;
+import io.cvpipe.eval.shift.ShiftedSplit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,14 +24,61 @@ final class EvalRecords {
     return one("eval_id = :value", evalId, "no evaluation with eval_id " + evalId + " in " + Tables.EVAL_METRICS);
   }
 
-  /** The latest evaluation named {@code run}. */
+  /** The latest evaluation named {@code run} of a split that is not a corrupted copy (those come with it). */
   Evaluation latest(String run) {
     if (!Tables.exists(spark, Tables.EVAL_METRICS)) {
       throw Errors.setting("eval.compare", Tables.EVAL_METRICS + " does not exist yet: evaluate the models first "
           + "(cvpipe eval --set eval.run=" + run + " ...)");
     }
-    return one("run = :value", run, "eval.compare: no evaluation named '" + run + "' in " + Tables.EVAL_METRICS
+    List<Row> rows = spark.sql("SELECT eval_id, split FROM " + Tables.EVAL_METRICS + " WHERE run = :run "
+        + "ORDER BY evaluated_at DESC", Map.of("run", run)).collectAsList();
+    List<String> splits = rows.stream().map(r -> r.getString(1)).distinct().toList();
+    for (Row r : rows) {
+      String split = r.getString(1);
+      if (splits.stream().noneMatch(base -> ShiftedSplit.of(base, split) != null)) {
+        return byId(r.getString(0));
+      }
+    }
+    throw Errors.state("eval.compare: no evaluation named '" + run + "' in " + Tables.EVAL_METRICS
         + ". Known: " + spark.sql("SELECT collect_set(run) FROM " + Tables.EVAL_METRICS).first().getList(0));
+  }
+
+  /** The corrupted copies of {@code e}'s split that its run was evaluated on, the latest of each (empty: none). */
+  Robustness robustness(Evaluation e) {
+    return robustness(e.run(), e.split(), e.top1());
+  }
+
+  /** The same for the latest evaluation of {@code run} on {@code split}, which must exist. */
+  Robustness robustness(String run, String split) {
+    List<Row> clean = spark.sql("SELECT top1 FROM " + Tables.EVAL_METRICS + " WHERE run = :run AND split = :split "
+        + "ORDER BY evaluated_at DESC LIMIT 1", Map.of("run", run, "split", split)).collectAsList();
+    if (clean.isEmpty()) {
+      throw Errors.setting("eval.baseline", "no evaluation named '" + run + "' of split '" + split + "' in "
+          + Tables.EVAL_METRICS);
+    }
+    return robustness(run, split, clean.get(0).getDouble(0));
+  }
+
+  private Robustness robustness(String run, String split, double cleanTop1) {
+    List<Robustness.Cell> cells = new ArrayList<>();
+    List<ShiftedSplit> copies = new ArrayList<>();
+    Map<String, Row> latest = new java.util.HashMap<>();
+    for (Row r : spark.sql("SELECT split, top1, ece, images, row_number() OVER (PARTITION BY split ORDER BY evaluated_at "
+        + "DESC) AS n FROM " + Tables.EVAL_METRICS + " WHERE run = :run AND startswith(split, :prefix)",
+        Map.of("run", run, "prefix", split + "-")).collectAsList()) {
+      ShiftedSplit copy = ShiftedSplit.of(split, r.getString(0));
+      if (copy != null && r.getInt(4) == 1) {
+        copies.add(copy);
+        latest.put(copy.split(), r);
+      }
+    }
+    copies.sort(ShiftedSplit.ORDER);
+    for (ShiftedSplit copy : copies) {
+      Row r = latest.get(copy.split());
+      cells.add(new Robustness.Cell(copy.corruption().code(), copy.severity(), copy.split(), r.getDouble(1),
+          r.getDouble(2), r.getLong(3)));
+    }
+    return new Robustness(run, split, cleanTop1, cells);
   }
 
   private Evaluation one(String where, String value, String missing) {

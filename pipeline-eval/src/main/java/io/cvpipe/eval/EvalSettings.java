@@ -12,8 +12,8 @@ import org.apache.hadoop.conf.Configuration;
 
 /** The {@code eval.*} settings, checked before Spark starts. */
 public record EvalSettings(String dataset, String model, String modelsDir, String split, String run, int batchSize,
-    int inputSize, int inputChannels, Double cropFraction, String reportsDir, int misclassified, List<String> compare)
-    implements Serializable {
+    int inputSize, int inputChannels, Double cropFraction, String reportsDir, int misclassified, List<String> compare,
+    boolean shifts, String baseline) implements Serializable {
 
   public static EvalSettings from(Settings s) {
     List<String> compare = Arrays.stream(s.stringOr("eval.compare", "").split(",")).map(String::trim)
@@ -25,6 +25,10 @@ public record EvalSettings(String dataset, String model, String modelsDir, Strin
     String run = s.stringOr("eval.run", "");
     if (!run.isEmpty() && !run.matches("[A-Za-z0-9_.-]+")) {
       throw Errors.setting("eval.run", "'" + run + "' is not a valid run name: letters, digits, '_', '.', '-'");
+    }
+    String baseline = s.stringOr("eval.baseline", "");
+    if (!baseline.isEmpty() && !baseline.matches("[A-Za-z0-9_.-]+")) {
+      throw Errors.setting("eval.baseline", "'" + baseline + "' is not a valid run name: letters, digits, '_', '.', '-'");
     }
     int channels = s.intIn("eval.input-channels", 1, 3);
     if (channels == 2) {
@@ -42,7 +46,9 @@ public record EvalSettings(String dataset, String model, String modelsDir, Strin
         s.has("eval.crop-fraction") ? s.fraction("eval.crop-fraction") : null,
         s.stringOr("eval.reports-dir", "reports"),
         s.intIn("eval.misclassified", 0, 10_000),
-        compare);
+        compare,
+        s.bool("eval.shifts"),
+        baseline);
   }
 
   /**

@@ -247,6 +247,54 @@ class TestEvalJob {
   }
 
   @Test
+  void evaluatesCorruptedCopiesAndMeasuresCorruptionErrorAgainstABaseline() throws Exception {
+    assertThatThrownBy(() -> new EvalJob(spark, settings("eval.model=shapes-late", "eval.run=no-shifts",
+        "eval.shifts=true", "eval.split=unlabelled")).run())
+        .hasMessageContaining("eval.shifts: cvpipe.shapes.samples").hasMessageContaining("has no corrupted copies of split "
+            + "'unlabelled': make them first with cvpipe shift --set dataset=shapes --set shift.split=unlabelled");
+    new io.cvpipe.eval.shift.ShiftJob(spark, io.cvpipe.eval.shift.ShiftSettings.from(Settings.load(null, List.of(
+        "dataset=shapes", "shift.corruptions=[gaussian_noise, pixelate]", "shift.severity=[1, 5]")))).run();
+
+    new EvalJob(spark, settings("eval.model=shapes-early", "eval.run=early-shifts", "eval.shifts=true")).run();
+    EvalJob.Result late = new EvalJob(spark, settings("eval.model=shapes-late", "eval.run=late-shifts",
+        "eval.shifts=true", "eval.baseline=early-shifts")).run();
+
+    // one row per corrupted split, every copy scored (the undecodable source row was quarantined by shift)
+    List<Row> rows = spark.sql("SELECT split, images, undecodable, top1 FROM cvpipe.runs.eval_metrics "
+        + "WHERE run = 'late-shifts' ORDER BY split").collectAsList();
+    assertThat(rows).extracting(r -> r.getString(0)).containsExactly("val", "val-gaussian_noise-1",
+        "val-gaussian_noise-5", "val-pixelate-1", "val-pixelate-5");
+    assertThat(rows.subList(1, 5)).allSatisfy(r -> {
+      assertThat(r.getLong(1)).isEqualTo(VAL);
+      assertThat(r.getLong(2)).isZero();
+    });
+    // ImageNet-C's CE, by hand from the rows: summed errors over the severities, over the baseline's
+    Map<String, Double> early = new LinkedHashMap<>();
+    Map<String, Double> lateTop1 = new LinkedHashMap<>();
+    for (Row r : spark.sql("SELECT run, split, top1 FROM cvpipe.runs.eval_metrics WHERE run IN ('early-shifts', "
+        + "'late-shifts')").collectAsList()) {
+      (r.getString(0).equals("early-shifts") ? early : lateTop1).put(r.getString(1), r.getDouble(2));
+    }
+    double ceNoise = (2 - lateTop1.get("val-gaussian_noise-1") - lateTop1.get("val-gaussian_noise-5"))
+        / (2 - early.get("val-gaussian_noise-1") - early.get("val-gaussian_noise-5"));
+    double cePixelate = (2 - lateTop1.get("val-pixelate-1") - lateTop1.get("val-pixelate-5"))
+        / (2 - early.get("val-pixelate-1") - early.get("val-pixelate-5"));
+    assertThat(late.robustness()).startsWith("4 corrupted splits: mean top-1 ")
+        .contains(String.format(java.util.Locale.ROOT, "mCE %.1f%%", 100 * (ceNoise + cePixelate) / 2))
+        .endsWith("against early-shifts");
+    String report = Files.readString(tmp.resolve("reports/late-shifts/index.html"));
+    assertThat(report).contains("Robustness: corrupted copies of the split", "gaussian_noise", "pixelate",
+        String.format(java.util.Locale.ROOT, "%.1f%%", 100 * ceNoise));
+
+    // the clean split stays each run's evaluation for comparisons, which show both runs' corruption errors
+    Path compared = new EvalJob(spark, settings("eval.compare=late-shifts,early-shifts")).compare();
+    String comparison = Files.readString(compared.resolve("index.html"));
+    assertThat(comparison).contains("dataset / split</td><td>shapes / val</td>", "Robustness", "100.0%");
+    assertThatThrownBy(() -> new EvalJob(spark, settings("eval.model=shapes-late", "eval.run=x",
+        "eval.baseline=late")).run()).hasMessageContaining("eval.baseline");
+  }
+
+  @Test
   void badInputSaysWhatToFix() {
     assertThatThrownBy(() -> new EvalJob(spark, settings("eval.model=" + tmp.resolve("nowhere"))).run())
         .hasMessageContaining("eval.model: '" + tmp.resolve("nowhere") + "' is neither a model directory nor a training run");

@@ -145,8 +145,13 @@ public final class SampleTable {
 
   /** The splits present at the snapshot, for messages. */
   public String splits() {
-    return spark.sql("SELECT collect_set(split) FROM " + name() + " VERSION AS OF " + snapshotId()).first()
-        .getList(0).toString();
+    return splitNames().toString();
+  }
+
+  /** The splits present at the snapshot, sorted. */
+  public List<String> splitNames() {
+    return spark.sql("SELECT DISTINCT split FROM " + name() + " VERSION AS OF " + snapshotId() + " ORDER BY split")
+        .collectAsList().stream().map(r -> r.getString(0)).toList();
   }
 
   /**

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.knowm.xchart.internal.chartpart.Chart;
@@ -70,7 +71,8 @@ public final class EvalReport {
   }
 
   /** The report of one evaluation, with a sample of its misclassified images. */
-  public static Path single(Path dir, Evaluation e, List<Misclassified> misclassified, List<String> names) {
+  public static Path single(Path dir, Evaluation e, List<Misclassified> misclassified, List<String> names,
+      Robustness robustness, Robustness baseline) {
     EvalReport r = new EvalReport(dir, "cvpipe eval: " + e.run());
     r.meta(e);
     r.html.append("<h2>Figures</h2>\n<table><tr><th>top-1</th><th>top-5</th><th>NLL</th><th>ECE (15 bins)</th>"
@@ -111,11 +113,12 @@ public final class EvalReport {
     }
     r.worstClasses(e);
     r.misclassified(misclassified, names, e.images() - Math.round(e.top1() * e.images()));
+    r.robustness(java.util.Arrays.asList(robustness), baseline);
     return r.finish();
   }
 
   /** Two evaluations side by side: figures with their differences, curves, calibration, classes. */
-  public static Path compare(Path dir, Evaluation a, Evaluation b) {
+  public static Path compare(Path dir, Evaluation a, Evaluation b, Robustness robustnessA, Robustness robustnessB) {
     EvalReport r = new EvalReport(dir, "cvpipe eval: " + a.run() + " vs " + b.run());
     r.html.append("<table class=meta><tr><th></th><th>").append(escape(a.run())).append("</th><th>")
         .append(escape(b.run())).append("</th></tr>\n");
@@ -171,7 +174,53 @@ public final class EvalReport {
       }
       r.html.append("</table>\n");
     }
+    r.robustness(java.util.Arrays.asList(robustnessA, robustnessB),
+        robustnessB != null && !robustnessB.isEmpty() ? robustnessB : null);
     return r.finish();
+  }
+
+  /**
+   * Top-1 and ECE per corrupted split of each run that has them, CE per corruption and mCE against
+   * {@code baseline} (when there is one); nothing when no run was evaluated on corrupted copies.
+   */
+  private void robustness(List<Robustness> runs, Robustness baseline) {
+    List<Robustness> shown = runs.stream().filter(x -> x != null && !x.isEmpty()).toList();
+    if (shown.isEmpty()) {
+      return;
+    }
+    html.append("<h2>Robustness: corrupted copies of the split</h2>\n<p>")
+        .append("Splits made by <code>cvpipe shift</code> (ImageNet-C's corruptions). CE = the summed top-1 error over "
+            + "the severities divided by the baseline's; relative CE counts only the error above each run's clean "
+            + "error; mCE is their mean over the corruptions (ImageNet-C, with ");
+    html.append(baseline == null ? "no baseline run here: set eval.baseline to get them" : "baseline "
+        + escape(baseline.run()) + ", 100% by definition").append(").</p>\n");
+    for (Robustness x : shown) {
+      html.append("<h3>").append(escape(x.run())).append("</h3>\n<p>")
+          .append(escape(x.summary(baseline))).append("</p>\n<table><tr><th>corruption</th>");
+      for (int s = 1; s <= 5; s++) {
+        html.append("<th class=n>top-1 at ").append(s).append("</th>");
+      }
+      html.append("<th class=n>mean top-1</th><th class=n>mean ECE</th><th class=n>CE</th><th class=n>relative CE</th>"
+          + "</tr>\n");
+      for (Map.Entry<String, List<Robustness.Cell>> c : x.byCorruption().entrySet()) {
+        html.append("<tr><td>").append(escape(c.getKey())).append("</td>");
+        for (int s = 1; s <= 5; s++) {
+          int severity = s;
+          Robustness.Cell cell = c.getValue().stream().filter(v -> v.severity() == severity).findFirst().orElse(null);
+          html.append(cell == null ? "<td class=n>-</td>" : num(cell.top1()));
+        }
+        html.append(num(c.getValue().stream().mapToDouble(Robustness.Cell::top1).average().orElse(Double.NaN)))
+            .append(num(c.getValue().stream().mapToDouble(Robustness.Cell::ece).average().orElse(Double.NaN)));
+        html.append(percent(baseline == null ? java.util.OptionalDouble.empty() : x.ce(c.getKey(), baseline)))
+            .append(percent(baseline == null ? java.util.OptionalDouble.empty() : x.relativeCe(c.getKey(), baseline)))
+            .append("</tr>\n");
+      }
+      html.append("</table>\n");
+    }
+  }
+
+  private static String percent(java.util.OptionalDouble v) {
+    return v.isPresent() ? String.format(Locale.ROOT, "<td class=n>%.1f%%</td>", 100 * v.getAsDouble()) : "<td class=n>-</td>";
   }
 
   private void meta(Evaluation e) {
