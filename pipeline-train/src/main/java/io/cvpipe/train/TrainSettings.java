@@ -238,7 +238,8 @@ public record TrainSettings(
   /** The architectures, by their train.model names. */
   enum Model {
     RESNET18("resnet18"), RESNET50("resnet50"), RESNET101("resnet101"), MOBILENETV1("mobilenetv1"),
-    MOBILENETV2("mobilenetv2"), CNN2("cnn2");
+    MOBILENETV2("mobilenetv2"), CNN2("cnn2"), MOBILEVIT_XXS("mobilevit-xxs"), MOBILEVIT_XS("mobilevit-xs"),
+    MOBILEVIT_S("mobilevit-s");
 
     private final String code;
 

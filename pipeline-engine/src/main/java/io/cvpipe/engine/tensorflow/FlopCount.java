@@ -18,7 +18,7 @@ import org.tensorflow.types.TFloat32;
  * Floating-point operations of one image's forward pass, counted the usual way (a multiply-add is two): the
  * inference network is built on a throwaway graph with a static {@code 1 x height x width x channels} input, so
  * TensorFlow's shape inference gives every layer's output size, and each convolution, depthwise convolution and
- * matrix product the logits depend on adds {@code 2 x outputs x fan-in}. Element-wise ops (normalisation,
+ * matrix product (attention's batched ones too) the logits depend on adds {@code 2 x outputs x fan-in}. Element-wise ops (normalisation,
  * activations, pooling) are left out, as in the papers' counts. A training step costs about three times the
  * forward pass.
  */
@@ -60,6 +60,11 @@ public final class FlopCount {
         yield 2 * op.output(0).shape().size() * filter.get(0) * filter.get(1);
       }
       case "MatMul" -> 2 * op.output(0).shape().size() * op.input(0).shape().get(1);
+      case "BatchMatMulV2" -> { // [..., m, k] x [..., k, n]: every output value is a dot product over k
+        Shape a = op.input(0).shape();
+        boolean adjoint = op.attributes().getAttrBool("adj_x");
+        yield 2 * op.output(0).shape().size() * a.get(a.numDimensions() - (adjoint ? 2 : 1));
+      }
       default -> 0;
     };
   }

@@ -214,6 +214,43 @@ final class Layers {
     return tf.nn.biasAdd(tf.linalg.matMul(x, w), b);
   }
 
+  /**
+   * A fully connected layer over the last axis of a tensor of any rank ({@code [..., in] -> [..., out]}): the
+   * leading axes are flattened for one matrix product and restored after.
+   */
+  Operand<TFloat32> linear(String name, Operand<TFloat32> x, long in, long out) {
+    Operand<TInt32> leading = tf.stridedSlice(tf.shape(x), tf.constant(new int[] {0}), tf.constant(new int[] {-1}),
+        tf.constant(new int[] {1}));
+    Operand<TFloat32> flat = dense(name, tf.reshape(x, tf.constant(new long[] {-1, in})), in, out);
+    return tf.reshape(flat, tf.concat(List.of(leading, tf.constant(new int[] {(int) out})), tf.constant(0)));
+  }
+
+  /**
+   * Layer normalisation over the last axis (Ba et al. 2016, PyTorch's LayerNorm: biased variance, epsilon
+   * 1e-5), with a scale and a shift per feature that take no weight decay. Composed of ops whose gradients
+   * TensorFlow's C++ registry has.
+   */
+  Operand<TFloat32> layerNorm(String name, Operand<TFloat32> x, long features) {
+    Variable<TFloat32> gamma = variable(name + "/gamma", false, () -> fill(features, 1f));
+    Variable<TFloat32> beta = variable(name + "/beta", false, () -> fill(features, 0f));
+    Operand<TInt32> last = tf.constant(new int[] {-1});
+    Operand<TFloat32> mean = tf.math.mean(x, last, org.tensorflow.op.math.Mean.keepDims(true));
+    Operand<TFloat32> centred = tf.math.sub(x, mean);
+    Operand<TFloat32> variance = tf.math.mean(tf.math.square(centred), last, org.tensorflow.op.math.Mean.keepDims(true));
+    Operand<TFloat32> normalised = tf.math.mul(centred, tf.math.rsqrt(tf.math.add(variance, tf.constant(1e-5f))));
+    return tf.math.add(tf.math.mul(normalised, gamma), beta);
+  }
+
+  /** Swish / SiLU, {@code x * sigmoid(x)} (Ramachandran et al. 2017): MobileViT's activation. */
+  Operand<TFloat32> swish(Operand<TFloat32> x) {
+    return tf.math.mul(x, tf.math.sigmoid(x));
+  }
+
+  /** The raw op factory, for layers written in their own class (attention's reshapes and products). */
+  Ops ops() {
+    return tf;
+  }
+
   Operand<TFloat32> tfAdd(Operand<TFloat32> a, Operand<TFloat32> b) {
     return tf.math.add(a, b);
   }

@@ -1,0 +1,130 @@
+package io.cvpipe.engine.tensorflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.cvpipe.engine.Device;
+import io.cvpipe.engine.Engine;
+import io.cvpipe.engine.Engines;
+import io.cvpipe.engine.ImageBatch;
+import io.cvpipe.engine.ModelSpec;
+import io.cvpipe.engine.OptimizerSpec;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** MobileViT against CVNets' parameter counts, at odd input sizes, through its gradients, export and training. */
+class TestMobileViT {
+
+  private static final OptimizerSpec PLAIN = new OptimizerSpec(0, false, 0, 0.1);
+
+  private static long parameters(String architecture) {
+    try (TensorFlowEngine engine = TensorFlowEngine.create(new ModelSpec(architecture, 1.0, 1000, 3, 2, false, 0),
+        PLAIN, Device.CPU)) {
+      return engine.parameterCount();
+    }
+  }
+
+  private static ImageBatch images(int n, int size, int channels, long seed) {
+    Random r = new Random(seed);
+    float[] px = new float[n * size * size * channels];
+    for (int i = 0; i < px.length; i++) {
+      px[i] = (float) r.nextGaussian();
+    }
+    return new ImageBatch(px, n, size, size, channels);
+  }
+
+  @Test
+  void attentionCountsInTheFlopsAndGrowsWithTheTokens() {
+    ModelSpec spec = new ModelSpec("mobilevit-xxs", 1.0, 1000, 3, 2, false, 0);
+    long at256 = FlopCount.forward(spec, 256, 256);
+    long at512 = FlopCount.forward(spec, 512, 512);
+    // convolutions and projections grow with the pixels (4x); attention's products with the tokens squared (16x)
+    assertThat(at512).isGreaterThan(4 * at256);
+    System.out.printf("mobilevit-xxs forward GFLOPs at 256: %.3f, at 512: %.3f%n", at256 / 1e9, at512 / 1e9);
+  }
+
+  @Test
+  void variantsHaveCvnetsParameterCounts() {
+    // CVNets' configs at 1,000 classes (the model zoo rounds them to 1.3 M, 2.3 M and 5.6 M)
+    assertThat(parameters("mobilevit-xxs")).isEqualTo(1_272_024);
+    assertThat(parameters("mobilevit-xs")).isEqualTo(2_317_848);
+    assertThat(parameters("mobilevit-s")).isEqualTo(5_578_632);
+  }
+
+  @Test
+  void takesSidesThatAreNotMultiplesOfThePatchAndExportsWhatItComputes(@TempDir Path dir) {
+    ModelSpec spec = new ModelSpec("mobilevit-xxs", 0.25, 5, 3, 2, false, 3);
+    try (Engine engine = Engines.tensorflow(spec, PLAIN, Device.CPU)) {
+      // 72: the transformer stages see 9x9, 5x5 and 3x3 maps, resized to 10, 6 and 4 and back; 64 divides evenly
+      for (int size : new int[] {64, 72, 40}) {
+        ImageBatch batch = images(2, size, 3, size);
+        float[] logits = engine.predict(batch);
+        assertThat(logits).as("%dx%d", size, size).hasSize(10);
+        for (float v : logits) {
+          assertThat(Float.isFinite(v)).isTrue();
+        }
+      }
+      ImageBatch batch = images(3, 72, 3, 1);
+      float[] expected = engine.predict(batch);
+      engine.exportSavedModel(dir.resolve("model"));
+      try (var predictor = Engines.savedModel(dir.resolve("model"))) {
+        float[] exported = predictor.predict(batch);
+        for (int i = 0; i < expected.length; i++) {
+          assertThat(exported[i]).isCloseTo(expected[i], within(1e-4f));
+        }
+      }
+    }
+  }
+
+  @Test
+  void aTinyOneLearnsWhereTheBrightHalfIsAboveChance() {
+    // three classes of 24x24 grey noise with a brighter left, top or right half
+    ModelSpec spec = new ModelSpec("mobilevit-xxs", 0.25, 3, 1, 1, false, 5);
+    Random rnd = new Random(4);
+    try (Engine engine = Engines.tensorflow(spec, OptimizerSpec.sgd(1e-4), Device.CPU)) {
+      for (int step = 0; step < 60; step++) {
+        engine.trainStep(halves(16, rnd, null), oneHot(lastLabels), 0.05f);
+      }
+      int[] labels = new int[60];
+      float[] logits = engine.predict(halves(60, new Random(99), labels));
+      int right = 0;
+      for (int i = 0; i < 60; i++) {
+        int best = 0;
+        for (int c = 1; c < 3; c++) {
+          best = logits[i * 3 + c] > logits[i * 3 + best] ? c : best;
+        }
+        right += best == labels[i] ? 1 : 0;
+      }
+      assertThat(right / 60.0).as("top-1 on new images (chance 0.33)").isGreaterThan(0.6);
+    }
+  }
+
+  private static int[] lastLabels;
+
+  private static ImageBatch halves(int n, Random rnd, int[] labels) {
+    int size = 24;
+    float[] px = new float[n * size * size];
+    lastLabels = labels != null ? labels : new int[n];
+    for (int i = 0; i < n; i++) {
+      int c = rnd.nextInt(3);
+      lastLabels[i] = c;
+      for (int y = 0; y < size; y++) {
+        for (int x = 0; x < size; x++) {
+          boolean bright = c == 0 ? x < size / 2 : c == 1 ? y < size / 2 : x >= size / 2;
+          px[(i * size + y) * size + x] = (float) (rnd.nextGaussian() * 0.5 + (bright ? 0.8 : -0.8));
+        }
+      }
+    }
+    return new ImageBatch(px, n, size, size, 1);
+  }
+
+  private static float[] oneHot(int[] labels) {
+    float[] t = new float[labels.length * 3];
+    for (int i = 0; i < labels.length; i++) {
+      t[i * 3 + labels[i]] = 1;
+    }
+    return t;
+  }
+}
