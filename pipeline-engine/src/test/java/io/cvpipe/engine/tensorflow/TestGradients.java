@@ -7,7 +7,6 @@ import io.cvpipe.engine.Device;
 import io.cvpipe.engine.ImageBatch;
 import io.cvpipe.engine.ModelSpec;
 import io.cvpipe.engine.OptimizerSpec;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** The engine's gradients against central finite differences of its loss, and what clipping does to a step. */
@@ -17,12 +16,7 @@ class TestGradients {
   private static final OptimizerSpec PLAIN = new OptimizerSpec(0, false, 0, 0.1);
 
   private static ImageBatch images(int n, int size, long seed) {
-    Random r = new Random(seed);
-    float[] px = new float[n * size * size * 3];
-    for (int i = 0; i < px.length; i++) {
-      px[i] = (float) r.nextGaussian();
-    }
-    return new ImageBatch(px, n, size, size, 3);
+    return GradientCheck.images(n, size, 3, seed);
   }
 
   private static float[] smoothedTargets(int n, int classes) {
@@ -40,37 +34,7 @@ class TestGradients {
     ImageBatch batch = images(8, 12, 11);
     float[] target = smoothedTargets(8, 3);
     try (TensorFlowEngine engine = TensorFlowEngine.create(TINY, PLAIN, Device.CPU)) {
-      float[][] grads = engine.gradients(batch, target);
-      float[][] weights = engine.weights();
-      int checked = 0;
-      // every trainable variable: its element with the largest gradient (a well-conditioned difference)
-      for (int v = 0; v < weights.length; v++) {
-        int at = 0;
-        for (int i = 1; i < grads[v].length; i++) {
-          if (Math.abs(grads[v][i]) > Math.abs(grads[v][at])) {
-            at = i;
-          }
-        }
-        if (Math.abs(grads[v][at]) < 1e-3) {
-          continue; // too flat for float32 differences to say anything
-        }
-        float eps = 5e-4f; // small: batch-norm and ReLU make the loss piecewise smooth
-        float original = weights[v][at];
-        weights[v][at] = original + eps;
-        engine.setWeights(weights);
-        double up = engine.loss(batch, target);
-        weights[v][at] = original - eps;
-        engine.setWeights(weights);
-        double down = engine.loss(batch, target);
-        weights[v][at] = original;
-        engine.setWeights(weights);
-
-        double numeric = (up - down) / (2 * eps);
-        assertThat(numeric).as("d loss / d variable %d element %d", v, at)
-            .isCloseTo(grads[v][at], within(0.05 * Math.abs(grads[v][at]) + 2e-3));
-        checked++;
-      }
-      assertThat(checked).as("variables with a gradient large enough to check").isGreaterThan(weights.length / 2);
+      GradientCheck.againstFiniteDifferences(engine, batch, target);
     }
   }
 

@@ -27,12 +27,7 @@ class TestMobileViT {
   }
 
   private static ImageBatch images(int n, int size, int channels, long seed) {
-    Random r = new Random(seed);
-    float[] px = new float[n * size * size * channels];
-    for (int i = 0; i < px.length; i++) {
-      px[i] = (float) r.nextGaussian();
-    }
-    return new ImageBatch(px, n, size, size, channels);
+    return GradientCheck.images(n, size, channels, seed);
   }
 
   @Test
