@@ -208,6 +208,26 @@ class TestReinforcedTraining {
     List<Row> rows = spark.sql("SELECT epoch FROM cvpipe.runs.train_metrics WHERE run = 'student'").collectAsList();
     assertThat(rows).hasSize(8);
 
+    // SET on reinforced data: scored every epoch, out after one easy scoring; each epoch's steps follow the
+    // samples the scoring before it left in (160 training samples, batch 16)
+    new TrainJob(spark, train("train.run=student-set", "train.data=reinforced", "train.lr.max=0.05",
+        "train.epochs=4", "train.set.enabled=true", "train.set.interval=1", "train.set.min-frequency=1",
+        "train.set.confidence=0.3"), 1).run();
+    List<Row> set = spark.sql("SELECT m.epoch, m.steps, m.full_steps, m.set_skipped, (SELECT count_if(skipped) "
+        + "FROM cvpipe.runs.set_state s WHERE s.run = m.run AND s.epoch = m.epoch - 1), (SELECT count(*) FROM "
+        + "cvpipe.runs.set_state s WHERE s.run = m.run AND s.epoch = m.epoch - 1) FROM cvpipe.runs.train_metrics m "
+        + "WHERE m.run = 'student-set' ORDER BY m.epoch").collectAsList();
+    assertThat(set).hasSize(4);
+    long skippedAtAll = 0;
+    for (Row m : set.subList(1, 4)) {
+      assertThat(m.getLong(5)).as("samples scored after epoch %d", m.getInt(0) - 1).isEqualTo(160);
+      assertThat(m.getLong(3)).as("epoch %d", m.getInt(0)).isEqualTo(m.getLong(4));
+      assertThat(m.getLong(1)).as("steps of epoch %d", m.getInt(0)).isEqualTo((160 - m.getLong(3) + 15) / 16);
+      assertThat(m.getLong(2)).isEqualTo(10);
+      skippedAtAll += m.getLong(3);
+    }
+    assertThat(skippedAtAll).as("the reinforced student gets some shapes right with confidence 0.3").isPositive();
+
     // a table made by another replay version (older pixels than this cvpipe draws) is refused, not replayed
     spark.sql("ALTER TABLE cvpipe.shapes.reinforced SET TBLPROPERTIES ('cvpipe.reinforce.replay' = '1')");
     try {

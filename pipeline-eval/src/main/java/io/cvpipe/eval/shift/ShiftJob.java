@@ -57,6 +57,9 @@ public final class ShiftJob {
       .add("reject_reason", DataTypes.StringType, true)
       .add("reject_message", DataTypes.StringType, true);
 
+  /** About how many copies one task makes. */
+  private static final long COPIES_PER_TASK = 5_000;
+
   private final SparkSession spark;
   private final ShiftSettings settings;
 
@@ -123,8 +126,12 @@ public final class ShiftJob {
         + " WHERE split IN (" + in + ") GROUP BY split");
     Dataset<Row> existing = spark.sql("SELECT sample_id AS existing_id FROM " + pinned.name() + " WHERE split IN ("
         + in + ") UNION SELECT record_id FROM " + quarantineTable + " WHERE split IN (" + in + ")");
+    // a split is a few large files: spread its rows so that every core corrupts copies (and progress moves),
+    // shuffling the source images once rather than their copies
+    int partitions = (int) Math.min(sourceRows, Math.max(4L * spark.sparkContext().defaultParallelism(),
+        sourceRows * targets.size() / COPIES_PER_TASK));
     Dataset<Row> source = pinned.rows("sample_id, label, class_index, image, source_path, image_id",
-        List.of(settings.split()));
+        List.of(settings.split())).repartition(partitions);
     Dataset<Row> pairs = source.flatMap(new Pairs(settings), Pairs.ENCODER);
     Dataset<Row> pending = pairs.join(broadcast(existing), col("target_id").equalTo(col("existing_id")), "left_anti");
 
