@@ -60,24 +60,20 @@ final class EvalRecords {
   }
 
   private Robustness robustness(String run, String split, double cleanTop1) {
-    List<Robustness.Cell> cells = new ArrayList<>();
-    List<ShiftedSplit> copies = new ArrayList<>();
-    Map<String, Row> latest = new java.util.HashMap<>();
-    for (Row r : spark.sql("SELECT split, top1, ece, images, row_number() OVER (PARTITION BY split ORDER BY evaluated_at "
-        + "DESC) AS n FROM " + Tables.EVAL_METRICS + " WHERE run = :run AND startswith(split, :prefix)",
-        Map.of("run", run, "prefix", split + "-")).collectAsList()) {
+    record Copy(ShiftedSplit split, Row row) {}
+    List<Copy> copies = new ArrayList<>();
+    for (Row r : spark.sql("SELECT split, top1, ece, images FROM (SELECT *, row_number() OVER (PARTITION BY split "
+        + "ORDER BY evaluated_at DESC) AS n FROM " + Tables.EVAL_METRICS + " WHERE run = :run AND startswith(split, "
+        + ":prefix)) WHERE n = 1", Map.of("run", run, "prefix", split + "-")).collectAsList()) {
       ShiftedSplit copy = ShiftedSplit.of(split, r.getString(0));
-      if (copy != null && r.getInt(4) == 1) {
-        copies.add(copy);
-        latest.put(copy.split(), r);
+      if (copy != null) {
+        copies.add(new Copy(copy, r));
       }
     }
-    copies.sort(ShiftedSplit.ORDER);
-    for (ShiftedSplit copy : copies) {
-      Row r = latest.get(copy.split());
-      cells.add(new Robustness.Cell(copy.corruption().code(), copy.severity(), copy.split(), r.getDouble(1),
-          r.getDouble(2), r.getLong(3)));
-    }
+    copies.sort(java.util.Comparator.comparing(Copy::split, ShiftedSplit.ORDER));
+    List<Robustness.Cell> cells = copies.stream().map(c -> new Robustness.Cell(c.split().corruption().code(),
+        c.split().severity(), c.split().split(), c.row().getDouble(1), c.row().getDouble(2), c.row().getLong(3)))
+        .toList();
     return new Robustness(run, split, cleanTop1, cells);
   }
 

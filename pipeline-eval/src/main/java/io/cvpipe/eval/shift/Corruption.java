@@ -2,7 +2,6 @@ package io.cvpipe.eval.shift;
 
 import io.cvpipe.common.image.ImageFiles;
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.random.RandomGenerator;
 
 /**
@@ -246,6 +245,6 @@ public enum Corruption {
 
   @Override
   public String toString() {
-    return code.toLowerCase(Locale.ROOT);
+    return code;
   }
 }

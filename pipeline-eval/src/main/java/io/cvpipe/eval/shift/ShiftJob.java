@@ -11,7 +11,6 @@ import io.cvpipe.common.table.SampleTable;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
 import java.awt.image.BufferedImage;
-import java.io.Serializable;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -28,6 +27,7 @@ import java.util.UUID;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -118,8 +118,8 @@ public final class ShiftJob {
 
     // the copies already made (now, not at the pinned snapshot), or quarantined: a re-run makes only the others
     String in = String.join(", ", targets.stream().map(t -> "'" + t + "'").toList());
-    Map<String, Long> priorSamples = countBySplit("SELECT split, count(*) FROM " + pinned.name()
-        + " WHERE split IN (" + in + ") GROUP BY split");
+    String copiesPerSplit = "SELECT split, count(*) FROM " + pinned.name() + " WHERE split IN (" + in + ") GROUP BY split";
+    Map<String, Long> priorSamples = countBySplit(copiesPerSplit);
     String quarantineTable = Tables.quarantine(settings.dataset());
     Tables.createIfMissing(spark, quarantineTable, Schemas.QUARANTINE, "", Map.of("format-version", "2"));
     Map<String, Long> priorQuarantined = countBySplit("SELECT split, count(DISTINCT record_id) FROM " + quarantineTable
@@ -136,7 +136,7 @@ public final class ShiftJob {
     Dataset<Row> pending = pairs.join(broadcast(existing), col("target_id").equalTo(col("existing_id")), "left_anti");
 
     LongAccumulator done = spark.sparkContext().longAccumulator("shift copies");
-    Dataset<Row> made = pending.mapPartitions(new Copies(settings, runId, done), ExpressionEncoder.apply(OUTPUT))
+    Dataset<Row> made = pending.map(new Copies(settings, runId, done), ExpressionEncoder.apply(OUTPUT))
         .persist(StorageLevel.MEMORY_AND_DISK_SER());
     try {
       Map<String, long[]> byTarget = new TreeMap<>();
@@ -171,8 +171,7 @@ public final class ShiftJob {
         }
         counts.put(target, new Counts(c[0], present, c[1]));
       }
-      Map<String, Long> after = countBySplit("SELECT split, count(*) FROM " + pinned.name() + " WHERE split IN ("
-          + in + ") GROUP BY split");
+      Map<String, Long> after = countBySplit(copiesPerSplit);
       for (String target : targets) {
         long expected = priorSamples.getOrDefault(target, 0L) + counts.get(target).written();
         if (after.getOrDefault(target, 0L) != expected) {
@@ -251,8 +250,7 @@ public final class ShiftJob {
   }
 
   /** Decodes, corrupts and encodes each pending copy, in the output schema. */
-  private static final class Copies implements org.apache.spark.api.java.function.MapPartitionsFunction<Row, Row>,
-      Serializable {
+  private static final class Copies implements MapFunction<Row, Row> {
     private final ShiftSettings settings;
     private final String runId;
     private final LongAccumulator done;
@@ -264,20 +262,9 @@ public final class ShiftJob {
     }
 
     @Override
-    public Iterator<Row> call(Iterator<Row> rows) {
-      return new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          return rows.hasNext();
-        }
-
-        @Override
-        public Row next() {
-          Row r = rows.next();
-          done.add(1);
-          return copy(r);
-        }
-      };
+    public Row call(Row r) {
+      done.add(1);
+      return copy(r);
     }
 
     private Row copy(Row r) {
