@@ -1,6 +1,7 @@
 package io.cvpipe.engine.tensorflow;
 
 import io.cvpipe.engine.ModelSpec;
+import java.util.function.UnaryOperator;
 import org.tensorflow.Operand;
 import org.tensorflow.types.TFloat32;
 
@@ -53,19 +54,28 @@ final class MobileNet {
       for (int r = 0; r < stage[2]; r++) {
         String name = "b" + (++block);
         int stride = down.stride(r == 0 ? stage[3] : 1);
-        long hidden = in * stage[0];
-        Operand<TFloat32> y = x;
-        if (stage[0] != 1) {
-          y = l.relu6(l.batchNorm(name + "_expand_bn", l.conv(name + "_expand", y, 1, in, hidden, 1), hidden));
-        }
-        y = l.relu6(l.batchNorm(name + "_dw_bn", l.depthwise(name + "_dw", y, 3, hidden, stride), hidden));
-        y = l.batchNorm(name + "_project_bn", l.conv(name + "_project", y, 1, hidden, out, 1), out); // linear
-        x = stride == 1 && in == out ? l.tfAdd(x, y) : y;
+        x = invertedResidual(l, name, x, in, in * stage[0], out, stride, l::relu6);
         in = out;
       }
     }
     long last = lastWidth(spec);
     return l.relu6(l.batchNorm("last_bn", l.conv("last", x, 1, in, last, 1), last));
+  }
+
+  /**
+   * An inverted residual with a linear bottleneck: 1x1 expansion to {@code hidden} channels (none when hidden is
+   * the input width, an expansion of 1), 3x3 depthwise at {@code stride}, linear 1x1 projection, and the input added
+   * back when the shape allows. MobileNetV2 activates with ReLU6, MobileViT with swish.
+   */
+  static Operand<TFloat32> invertedResidual(Layers l, String name, Operand<TFloat32> x, long in, long hidden, long out,
+      int stride, UnaryOperator<Operand<TFloat32>> activation) {
+    Operand<TFloat32> y = x;
+    if (hidden != in) {
+      y = activation.apply(l.batchNorm(name + "_expand_bn", l.conv(name + "_expand", y, 1, in, hidden, 1), hidden));
+    }
+    y = activation.apply(l.batchNorm(name + "_dw_bn", l.depthwise(name + "_dw", y, 3, hidden, stride), hidden));
+    y = l.batchNorm(name + "_project_bn", l.conv(name + "_project", y, 1, hidden, out, 1), out); // linear
+    return stride == 1 && in == out ? l.tfAdd(x, y) : y;
   }
 
   private static long lastWidth(ModelSpec spec) {

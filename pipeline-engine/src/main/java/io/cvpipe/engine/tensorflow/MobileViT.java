@@ -79,17 +79,11 @@ final class MobileViT {
     return l.dense("fc", l.globalAveragePool(x), expanded, spec.classes());
   }
 
-  /** CVNets' InvertedResidual: 1x1 expansion (hidden = round(in x t) to a multiple of 8), 3x3 depthwise, linear 1x1. */
+  /** CVNets' InvertedResidual: MobileNetV2's block with swish, hidden = round(in x t) to a multiple of 8. */
   static Operand<TFloat32> invertedResidual(Layers l, String name, Operand<TFloat32> x, long in, long out, int stride,
       int expansion) {
-    long hidden = MobileNet.divisible(Math.round(in * (double) expansion));
-    Operand<TFloat32> y = x;
-    if (expansion != 1) {
-      y = l.swish(l.batchNorm(name + "_expand_bn", l.conv(name + "_expand", y, 1, in, hidden, 1), hidden));
-    }
-    y = l.swish(l.batchNorm(name + "_dw_bn", l.depthwise(name + "_dw", y, 3, hidden, stride), hidden));
-    y = l.batchNorm(name + "_project_bn", l.conv(name + "_project", y, 1, hidden, out, 1), out);
-    return stride == 1 && in == out ? l.tfAdd(x, y) : y;
+    return MobileNet.invertedResidual(l, name, x, in, MobileNet.divisible(Math.round(in * (double) expansion)), out,
+        stride, l::swish);
   }
 
   private static Operand<TFloat32> mobileViTBlock(Layers l, String name, Operand<TFloat32> x, long channels, long d,
