@@ -14,7 +14,7 @@ public record ModelSpec(String architecture, double width, int classes, int chan
     boolean stemPool, int outputStride, long seed) {
 
   public static final List<String> ARCHITECTURES = List.of("resnet18", "resnet50", "resnet101", "mobilenetv1", "mobilenetv2",
-      "cnn2", "mobilevit-xxs", "mobilevit-xs", "mobilevit-s");
+      "cnn2", "mobilevit-xxs", "mobilevit-xs", "mobilevit-s", "mobilevitv2");
 
   public ModelSpec {
     if (!ARCHITECTURES.contains(architecture)) {

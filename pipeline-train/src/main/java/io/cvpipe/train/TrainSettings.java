@@ -239,7 +239,7 @@ public record TrainSettings(
   enum Model {
     RESNET18("resnet18"), RESNET50("resnet50"), RESNET101("resnet101"), MOBILENETV1("mobilenetv1"),
     MOBILENETV2("mobilenetv2"), CNN2("cnn2"), MOBILEVIT_XXS("mobilevit-xxs"), MOBILEVIT_XS("mobilevit-xs"),
-    MOBILEVIT_S("mobilevit-s");
+    MOBILEVIT_S("mobilevit-s"), MOBILEVITV2("mobilevitv2");
 
     private final String code;
 

@@ -231,12 +231,21 @@ final class Layers {
    * TensorFlow's C++ registry has.
    */
   Operand<TFloat32> layerNorm(String name, Operand<TFloat32> x, long features) {
+    return normalise(name, x, features, new int[] {-1});
+  }
+
+  /**
+   * Normalisation with statistics over {@code axes} (biased variance, epsilon 1e-5, as PyTorch's LayerNorm and
+   * GroupNorm) and a scale and a shift per feature of the last axis, which take no weight decay: layer norm over
+   * the last axis, GroupNorm(1) over every axis but the batch's.
+   */
+  Operand<TFloat32> normalise(String name, Operand<TFloat32> x, long features, int[] axes) {
     Variable<TFloat32> gamma = variable(name + "/gamma", false, () -> fill(features, 1f));
     Variable<TFloat32> beta = variable(name + "/beta", false, () -> fill(features, 0f));
-    Operand<TInt32> last = tf.constant(new int[] {-1});
-    Operand<TFloat32> mean = tf.math.mean(x, last, org.tensorflow.op.math.Mean.keepDims(true));
+    Operand<TInt32> over = tf.constant(axes);
+    Operand<TFloat32> mean = tf.math.mean(x, over, org.tensorflow.op.math.Mean.keepDims(true));
     Operand<TFloat32> centred = tf.math.sub(x, mean);
-    Operand<TFloat32> variance = tf.math.mean(tf.math.square(centred), last, org.tensorflow.op.math.Mean.keepDims(true));
+    Operand<TFloat32> variance = tf.math.mean(tf.math.square(centred), over, org.tensorflow.op.math.Mean.keepDims(true));
     Operand<TFloat32> normalised = tf.math.mul(centred, tf.math.rsqrt(tf.math.add(variance, tf.constant(1e-5f))));
     return tf.math.add(tf.math.mul(normalised, gamma), beta);
   }

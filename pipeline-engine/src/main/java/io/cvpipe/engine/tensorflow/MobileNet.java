@@ -84,7 +84,12 @@ final class MobileNet {
 
   /** torchvision's _make_divisible(v, 8): nearest multiple of 8, at least 8, never 10% below v. */
   static long divisible(double v) {
-    long rounded = Math.max(8, (long) (v + 4) / 8 * 8);
-    return rounded < 0.9 * v ? rounded + 8 : rounded;
+    return divisible(v, 8, 8);
+  }
+
+  /** CVNets' make_divisible: the nearest multiple of {@code divisor}, at least {@code min}, not 10% below v. */
+  static long divisible(double v, int divisor, int min) {
+    long rounded = Math.max(min, (long) (v + divisor / 2.0) / divisor * divisor);
+    return rounded < 0.9 * v ? rounded + divisor : rounded;
   }
 }

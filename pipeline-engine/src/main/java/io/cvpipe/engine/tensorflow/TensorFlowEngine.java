@@ -196,6 +196,7 @@ public final class TensorFlowEngine implements Engine {
       case "mobilenetv2" -> MobileNet.v2(layers, spec, images);
       case "cnn2" -> SmallCnn.logits(layers, spec, images);
       case "mobilevit-xxs", "mobilevit-xs", "mobilevit-s" -> MobileViT.logits(layers, spec, images);
+      case "mobilevitv2" -> MobileViTv2.logits(layers, spec, images);
       default -> ResNet.logits(layers, spec, images);
     };
   }

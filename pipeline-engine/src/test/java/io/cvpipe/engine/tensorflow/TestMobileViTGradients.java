@@ -36,4 +36,22 @@ class TestMobileViTGradients {
       GradientCheck.againstFiniteDifferences(engine, batch, target);
     }
   }
+
+  @Test
+  void mobileViTv2GradientsMatchCentralFiniteDifferences() {
+    assertThat(System.getenv("TF_ENABLE_ONEDNN_OPTS")).as("run by the eigen-gradients execution").isEqualTo("0");
+    // 28x28 at stem stride 1: stage 3 sees a 7x7 map, resized to 8x8 (corners aligned) before its block; then 4x4
+    // and 2x2. Separable attention (softmax over the patches, context vector), GroupNorm(1), depthwise 3x3.
+    ModelSpec spec = new ModelSpec("mobilevitv2", 0.25, 3, 3, 1, false, 7);
+    ImageBatch batch = GradientCheck.images(8, 28, 3, 12);
+    float[] target = new float[8 * 3];
+    for (int i = 0; i < 8; i++) {
+      for (int c = 0; c < 3; c++) {
+        target[i * 3 + c] = c == (i + 1) % 3 ? 0.8f : 0.1f;
+      }
+    }
+    try (TensorFlowEngine engine = TensorFlowEngine.create(spec, PLAIN, Device.CPU)) {
+      GradientCheck.againstFiniteDifferences(engine, batch, target);
+    }
+  }
 }
