@@ -11,10 +11,57 @@ import java.util.List;
  * pixels, for as many times their compute.
  */
 public record ModelSpec(String architecture, double width, int classes, int channels, int stemStride,
-    boolean stemPool, int outputStride, long seed) {
+    boolean stemPool, int outputStride, Transformer transformer, long seed) {
+
+  /**
+   * A vision transformer's layout (DeiT): the side of its square patches, its number of blocks, and Token Pooling
+   * after some of them; 0 is the architecture's own (16 and 12 for DeiT). CNNs ignore it.
+   */
+  /** DeiT's own patch side and depth (train.patch-size and train.depth 0). */
+  public static final int DEIT_PATCH = 16;
+  public static final int DEIT_DEPTH = 12;
+
+  public record Transformer(int patch, int depth, TokenPooling pooling) implements java.io.Serializable {
+
+    public static final Transformer DEFAULT = new Transformer(0, 0, TokenPooling.NONE);
+
+    public Transformer {
+      if (patch < 0 || depth < 0) {
+        throw new IllegalArgumentException("train.patch-size and train.depth: 0 (the architecture's own) or more");
+      }
+    }
+
+    public int patchOr(int own) {
+      return patch == 0 ? own : patch;
+    }
+
+    public int depthOr(int own) {
+      return depth == 0 ? own : depth;
+    }
+  }
+
+  /**
+   * Token Pooling (Marin et al., 2021): after each 1-based block in {@code after}, the patch tokens are clustered
+   * into {@code keep} times as many (at least 1) and the cluster centres go on as the tokens.
+   */
+  public record TokenPooling(List<Integer> after, double keep) implements java.io.Serializable {
+
+    public static final TokenPooling NONE = new TokenPooling(List.of(), 1.0);
+
+    public TokenPooling {
+      after = List.copyOf(after);
+      if (!(keep > 0 && keep <= 1)) {
+        throw new IllegalArgumentException("train.token-pooling.keep: " + keep + " must be in (0, 1]");
+      }
+    }
+
+    public boolean enabled() {
+      return !after.isEmpty() && keep < 1;
+    }
+  }
 
   public static final List<String> ARCHITECTURES = List.of("resnet18", "resnet50", "resnet101", "mobilenetv1", "mobilenetv2",
-      "cnn2", "mobilevit-xxs", "mobilevit-xs", "mobilevit-s", "mobilevitv2");
+      "cnn2", "mobilevit-xxs", "mobilevit-xs", "mobilevit-s", "mobilevitv2", "deit-tiny");
 
   public ModelSpec {
     if (!ARCHITECTURES.contains(architecture)) {
@@ -27,6 +74,16 @@ public record ModelSpec(String architecture, double width, int classes, int chan
     if (outputStride != 0 && architecture.equals("cnn2")) {
       throw new IllegalArgumentException("train.output-stride: cnn2 has a fixed layout (two 2x2 pools); leave it 0");
     }
+    java.util.Objects.requireNonNull(transformer, "transformer");
+    if (architecture.startsWith("deit")) {
+      int depth = transformer.depthOr(DEIT_DEPTH);
+      for (int after : transformer.pooling().after()) {
+        if (after < 1 || after >= depth) {
+          throw new IllegalArgumentException("train.token-pooling.after: block " + after + " is not between 1 and "
+              + (depth - 1) + " (the model has " + depth + " blocks; pooling after the last would pool nothing)");
+        }
+      }
+    }
     int stem = stemStride * (stemPool ? 2 : 1);
     if (outputStride != 0 && (Integer.bitCount(outputStride) != 1 || outputStride < stem)) {
       throw new IllegalArgumentException("train.output-stride: " + outputStride + " must be 0 (the architecture's own) "
@@ -35,10 +92,16 @@ public record ModelSpec(String architecture, double width, int classes, int chan
     }
   }
 
+  /** A CNN, or a transformer of its architecture's own layout. */
+  public ModelSpec(String architecture, double width, int classes, int channels, int stemStride, boolean stemPool,
+      int outputStride, long seed) {
+    this(architecture, width, classes, channels, stemStride, stemPool, outputStride, Transformer.DEFAULT, seed);
+  }
+
   /** The architecture's own downsampling (output stride 0). */
   public ModelSpec(String architecture, double width, int classes, int channels, int stemStride, boolean stemPool,
       long seed) {
-    this(architecture, width, classes, channels, stemStride, stemPool, 0, seed);
+    this(architecture, width, classes, channels, stemStride, stemPool, 0, Transformer.DEFAULT, seed);
   }
 
   /** The ImageNet layout: stride-2 stem with max-pool. */

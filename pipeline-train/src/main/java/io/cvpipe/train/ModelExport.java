@@ -3,6 +3,7 @@ package io.cvpipe.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.cvpipe.engine.Engine;
+import io.cvpipe.engine.ModelSpec;
 import io.cvpipe.train.sampler.Scale;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -43,6 +44,11 @@ final class ModelExport {
     description.put("width", settings.width());
     description.put("stem", Map.of("stride", settings.stemStride(), "max-pool", settings.stemPool()));
     description.put("output-stride", settings.outputStride()); // 0: the architecture's own
+    if (!settings.transformer().equals(ModelSpec.Transformer.DEFAULT)) {
+      description.put("transformer", Map.of("patch-size", settings.transformer().patch(), "depth",
+          settings.transformer().depth(), "token-pooling", Map.of("after", settings.transformer().pooling().after(),
+          "keep", settings.transformer().pooling().keep())));
+    }
     description.put("trained-precision", settings.precision().code());
     description.put("augment", Map.of("random-resized-crop-min-scale", settings.cropMinScale(), "mirror", true,
         "random-erasing", settings.erasingProbability()));

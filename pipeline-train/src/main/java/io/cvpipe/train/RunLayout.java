@@ -36,6 +36,12 @@ final class RunLayout {
     layout.put("train.stem-stride", String.valueOf(spec.stemStride()));
     layout.put("train.stem-pool", String.valueOf(spec.stemPool()));
     layout.put("train.output-stride", String.valueOf(spec.outputStride()));
+    if (!spec.transformer().equals(ModelSpec.Transformer.DEFAULT)) { // runs from before transformers match as they were
+      layout.put("train.patch-size", String.valueOf(spec.transformer().patch()));
+      layout.put("train.depth", String.valueOf(spec.transformer().depth()));
+      layout.put("train.token-pooling.after", String.valueOf(spec.transformer().pooling().after()));
+      layout.put("train.token-pooling.keep", String.valueOf(spec.transformer().pooling().keep()));
+    }
     layout.put("classes", String.valueOf(spec.classes()));
     return layout;
   }

@@ -156,9 +156,12 @@ final class TrainLoop {
     long iteration = 0;
     try (Engine engine = Engines.tensorflow(settings.modelSpec(classes), settings.optimizer(), member.execution())) {
       if (rank == 0) {
-        log.printf(Locale.ROOT, "train %s: %s x%s, %,d parameters, %s, %s%,d training samples per %s and %,d validation "
-            + "samples, %s scales %s%n", settings.run(), settings.model(), settings.width(), engine.parameterCount(),
-            settings.precision().code(), world > 1 ? world + " tasks, " : "", data.size(0), world > 1 ? "task" : "epoch",
+        int side = settings.sampler().baseHeight();
+        log.printf(Locale.ROOT, "train %s: %s x%s, %,d parameters, %.3f GFLOPs per %dx%d image, %s, %s%,d training "
+            + "samples per %s and %,d validation samples, %s scales %s%n", settings.run(), settings.model(),
+            settings.width(), engine.parameterCount(),
+            Engines.forwardFlops(settings.modelSpec(classes), side, settings.sampler().baseWidth()) / 1e9, side,
+            settings.sampler().baseWidth(), settings.precision().code(), world > 1 ? world + " tasks, " : "", data.size(0), world > 1 ? "task" : "epoch",
             val.size(), settings.sampler().kind().code(), sampler.scales());
       }
       int first = metrics.size();

@@ -14,6 +14,8 @@ import io.cvpipe.train.sampler.SamplerKind;
 import io.cvpipe.train.set.SetSettings;
 import io.cvpipe.train.sampler.SamplerSpec;
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Everything a training run needs, read and checked once before Spark starts. */
 public record TrainSettings(
@@ -24,6 +26,7 @@ public record TrainSettings(
     int stemStride,
     boolean stemPool,
     int outputStride,
+    ModelSpec.Transformer transformer,
     int channels,
     boolean reinforced,
     double reinforcedProbability,
@@ -88,6 +91,7 @@ public record TrainSettings(
         s.intIn("train.stem-stride", 1, 4),
         s.bool("train.stem-pool"),
         s.intIn("train.output-stride", 0, 64),
+        transformer(s, model),
         channels(s),
         s.choice("train.data", Data.class, Data::code) == Data.REINFORCED,
         probability(s, "train.reinforced.probability"),
@@ -199,6 +203,29 @@ public record TrainSettings(
     return m;
   }
 
+  private static ModelSpec.Transformer transformer(Settings s, String model) {
+    int patch = s.intIn("train.patch-size", 0, 1024);
+    int depth = s.intIn("train.depth", 0, 1000);
+    List<Integer> after = new ArrayList<>();
+    for (String block : s.strings("train.token-pooling.after")) {
+      try {
+        after.add(Integer.parseInt(block.trim()));
+      } catch (NumberFormatException e) {
+        throw Errors.setting("train.token-pooling.after", "'" + block + "' is not a block number; give a list such as [3, 6, 9]");
+      }
+    }
+    double keep = number(s, "train.token-pooling.keep");
+    if (!(keep > 0 && keep <= 1)) {
+      throw Errors.setting("train.token-pooling.keep", keep + " must be above 0 and at most 1 (the share of tokens kept)");
+    }
+    boolean transformer = model.startsWith("deit");
+    if (!transformer && (patch != 0 || depth != 0 || !after.isEmpty())) {
+      throw Errors.setting(patch != 0 ? "train.patch-size" : depth != 0 ? "train.depth" : "train.token-pooling.after",
+          "applies to vision transformers (deit-tiny), not to train.model = " + model + "; leave it unset");
+    }
+    return new ModelSpec.Transformer(patch, depth, new ModelSpec.TokenPooling(after, keep));
+  }
+
   private static int channels(Settings s) {
     int channels = s.intIn("train.channels", 1, 3);
     if (channels == 2) {
@@ -208,7 +235,7 @@ public record TrainSettings(
   }
 
   public ModelSpec modelSpec(int classes) {
-    return new ModelSpec(model, width, classes, channels, stemStride, stemPool, outputStride, seed);
+    return new ModelSpec(model, width, classes, channels, stemStride, stemPool, outputStride, transformer, seed);
   }
 
   private static double positive(Settings s, String key) {
@@ -239,7 +266,7 @@ public record TrainSettings(
   enum Model {
     RESNET18("resnet18"), RESNET50("resnet50"), RESNET101("resnet101"), MOBILENETV1("mobilenetv1"),
     MOBILENETV2("mobilenetv2"), CNN2("cnn2"), MOBILEVIT_XXS("mobilevit-xxs"), MOBILEVIT_XS("mobilevit-xs"),
-    MOBILEVIT_S("mobilevit-s"), MOBILEVITV2("mobilevitv2");
+    MOBILEVIT_S("mobilevit-s"), MOBILEVITV2("mobilevitv2"), DEIT_TINY("deit-tiny");
 
     private final String code;
 

@@ -124,6 +124,18 @@ class TestTrainJob {
     assertThatThrownBy(() -> settings("train.output-stride=2", "train.stem-stride=2", "train.stem-pool=true"))
         .hasMessageContaining("no smaller than the stem's stride 4");
     assertThat(settings("train.output-stride=8").modelSpec(3).outputStride()).isEqualTo(8);
+    assertThatThrownBy(() -> settings("train.patch-size=4"))
+        .hasMessageContaining("train.patch-size: applies to vision transformers (deit-tiny), not to train.model = resnet18");
+    assertThatThrownBy(() -> settings("train.model=deit-tiny", "train.depth=6", "train.token-pooling.after=[2, 6]"))
+        .hasMessageContaining("train.token-pooling.after: block 6 is not between 1 and 5 (the model has 6 blocks");
+    assertThatThrownBy(() -> settings("train.model=deit-tiny", "train.token-pooling.after=[3]", "train.token-pooling.keep=0"))
+        .hasMessageContaining("train.token-pooling.keep: 0.0 must be above 0 and at most 1");
+    assertThatThrownBy(() -> settings("train.model=deit-tiny", "train.token-pooling.after=[three]"))
+        .hasMessageContaining("train.token-pooling.after: 'three' is not a block number");
+    assertThat(settings("train.model=deit-tiny", "train.patch-size=4", "train.token-pooling.after=[3, 6]",
+        "train.token-pooling.keep=0.7").modelSpec(10).transformer())
+        .isEqualTo(new io.cvpipe.engine.ModelSpec.Transformer(4, 0,
+            new io.cvpipe.engine.ModelSpec.TokenPooling(java.util.List.of(3, 6), 0.7)));
     assertThatThrownBy(() -> settings("train.optimizer.gradient-clip=-1"))
         .hasMessageContaining("train.optimizer.gradient-clip: -1.0 must be 0 or more");
     assertThatThrownBy(() -> new TrainJob(spark, settings("train.split=training")).run())

@@ -255,6 +255,28 @@ final class Layers {
     return tf.math.mul(x, tf.math.sigmoid(x));
   }
 
+  /**
+   * GELU, {@code x Phi(x) = x (1 + erf(x / sqrt 2)) / 2} (Hendrycks and Gimpel 2016; exact, as PyTorch's default):
+   * the transformers' FFN activation.
+   */
+  Operand<TFloat32> gelu(Operand<TFloat32> x) {
+    Operand<TFloat32> erf = tf.math.erf(tf.math.mul(x, tf.constant((float) (1 / Math.sqrt(2)))));
+    return tf.math.mul(tf.math.mul(x, tf.constant(0.5f)), tf.math.add(erf, tf.constant(1f)));
+  }
+
+  /** A per-channel bias (last axis), without weight decay. */
+  Operand<TFloat32> bias(String name, Operand<TFloat32> x, long channels) {
+    return tf.nn.biasAdd(x, variable(name + "/bias", false, () -> fill(channels, 0f)));
+  }
+
+  /**
+   * A free parameter of the given shape (positional embeddings, a class token), initialised from a truncated normal
+   * of standard deviation {@code std} (DeiT's 0.02), without weight decay.
+   */
+  Operand<TFloat32> parameter(String name, Shape shape, double std) {
+    return variable(name, false, () -> normal(shape, std));
+  }
+
   /** The raw op factory, for layers written in their own class (attention's reshapes and products). */
   Ops ops() {
     return tf;

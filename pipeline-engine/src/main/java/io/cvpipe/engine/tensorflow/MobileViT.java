@@ -2,6 +2,7 @@ package io.cvpipe.engine.tensorflow;
 
 import io.cvpipe.engine.ModelSpec;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
@@ -95,7 +96,7 @@ final class MobileViT {
     Patches patches = Patches.unfold(tf, y, d);
     Operand<TFloat32> tokens = patches.tokens();
     for (int b = 0; b < blocks; b++) {
-      tokens = transformer(l, name + "_t" + b, tokens, d, ffn);
+      tokens = transformer(l, name + "_t" + b, tokens, d, ffn, HEADS, l::swish);
     }
     tokens = l.layerNorm(name + "_norm", tokens, d);
     y = patches.fold(tokens);
@@ -105,25 +106,34 @@ final class MobileViT {
         channels));
   }
 
-  /** A pre-norm transformer encoder block: x + MHA(LN(x)), then x + FFN(LN(x)) with a swish FFN. */
-  static Operand<TFloat32> transformer(Layers l, String name, Operand<TFloat32> x, long d, long ffn) {
-    Operand<TFloat32> attended = attention(l, name + "_mha", l.layerNorm(name + "_ln1", x, d), d);
-    x = l.tfAdd(x, attended);
-    Operand<TFloat32> h = l.swish(l.linear(name + "_ffn1", l.layerNorm(name + "_ln2", x, d), d, ffn));
-    return l.tfAdd(x, l.linear(name + "_ffn2", h, ffn, d));
+  /** A pre-norm transformer encoder block: x + MHA(LN(x)), then x + FFN(LN(x)), the FFN's activation given. */
+  static Operand<TFloat32> transformer(Layers l, String name, Operand<TFloat32> x, long d, long ffn, int heads,
+      UnaryOperator<Operand<TFloat32>> activation) {
+    return encoder(l, name, x, d, ffn, heads, activation).tokens();
+  }
+
+  /** A transformer block's output and its attention weights, {@code [B, heads, N (queries), N (keys)]}. */
+  record Encoded(Operand<TFloat32> tokens, Operand<TFloat32> attention) {}
+
+  static Encoded encoder(Layers l, String name, Operand<TFloat32> x, long d, long ffn, int heads,
+      UnaryOperator<Operand<TFloat32>> activation) {
+    Encoded attended = attention(l, name + "_mha", l.layerNorm(name + "_ln1", x, d), d, heads);
+    x = l.tfAdd(x, attended.tokens());
+    Operand<TFloat32> h = activation.apply(l.linear(name + "_ffn1", l.layerNorm(name + "_ln2", x, d), d, ffn));
+    return new Encoded(l.tfAdd(x, l.linear(name + "_ffn2", h, ffn, d)), attended.attention());
   }
 
   /** Multi-head self-attention over {@code [B, N, d]}: one qkv projection, scaled dot products, softmax, projection. */
-  static Operand<TFloat32> attention(Layers l, String name, Operand<TFloat32> x, long d) {
+  static Encoded attention(Layers l, String name, Operand<TFloat32> x, long d, int heads) {
     Ops tf = l.ops();
-    long head = d / HEADS;
+    long head = d / heads;
     Operand<TFloat32> qkv = l.linear(name + "_qkv", x, d, 3 * d);
     Operand<TInt32> shape = tf.shape(x);
     Operand<TInt32> batch = tf.slice(shape, tf.constant(new int[] {0}), tf.constant(new int[] {1}));
     Operand<TInt32> tokens = tf.slice(shape, tf.constant(new int[] {1}), tf.constant(new int[] {1}));
     // [B, N, 3, heads, head] -> [3, B, heads, N, head]
     Operand<TFloat32> split = tf.linalg.transpose(tf.reshape(qkv, tf.concat(List.of(batch, tokens,
-        tf.constant(new int[] {3, HEADS, (int) head})), tf.constant(0))), tf.constant(new int[] {2, 0, 3, 1, 4}));
+        tf.constant(new int[] {3, heads, (int) head})), tf.constant(0))), tf.constant(new int[] {2, 0, 3, 1, 4}));
     Operand<TFloat32> q = tf.math.mul(part(tf, split, 0), tf.constant((float) (1 / Math.sqrt(head))));
     Operand<TFloat32> k = part(tf, split, 1);
     Operand<TFloat32> v = part(tf, split, 2);
@@ -133,7 +143,7 @@ final class MobileViT {
     // [B, heads, N, head] -> [B, N, d]
     Operand<TFloat32> merged = tf.reshape(tf.linalg.transpose(mixed, tf.constant(new int[] {0, 2, 1, 3})),
         tf.concat(List.of(batch, tokens, tf.constant(new int[] {(int) d})), tf.constant(0)));
-    return l.linear(name + "_proj", merged, d, d);
+    return new Encoded(l.linear(name + "_proj", merged, d, d), weights);
   }
 
   /** {@code split[index]} along the first axis (a strided slice: its gradient is in TensorFlow's registry). */

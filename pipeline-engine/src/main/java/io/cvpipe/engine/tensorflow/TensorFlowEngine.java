@@ -197,6 +197,7 @@ public final class TensorFlowEngine implements Engine {
       case "cnn2" -> SmallCnn.logits(layers, spec, images);
       case "mobilevit-xxs", "mobilevit-xs", "mobilevit-s" -> MobileViT.logits(layers, spec, images);
       case "mobilevitv2" -> MobileViTv2.logits(layers, spec, images);
+      case "deit-tiny" -> DeiT.logits(layers, spec, images);
       default -> ResNet.logits(layers, spec, images);
     };
   }

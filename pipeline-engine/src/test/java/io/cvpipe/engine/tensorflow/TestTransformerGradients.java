@@ -9,13 +9,13 @@ import io.cvpipe.engine.OptimizerSpec;
 import org.junit.jupiter.api.Test;
 
 /**
- * MobileViT's gradients (attention's batched products with their registered gradient, softmax, layer norm,
+ * The transformers' gradients (MobileViT, MobileViTv2, DeiT with Token Pooling). MobileViT's (attention's batched products with their registered gradient, softmax, layer norm,
  * unfold and fold, swish) against central finite differences of its loss. This class runs in its own Surefire
  * execution with TensorFlow's Eigen kernels ({@code TF_ENABLE_ONEDNN_OPTS=0}, see pipeline-engine/pom.xml):
  * under oneDNN, TensorFlow 2.18's convolution input gradient is wrong for some shapes (e.g. a 1x1 convolution of
  * 80 channels on 4x8x8: forward equal to Eigen's, input gradient not), which is not this graph's to fix.
  */
-class TestMobileViTGradients {
+class TestTransformerGradients {
 
   private static final OptimizerSpec PLAIN = new OptimizerSpec(0, false, 0, 0.1);
 
@@ -48,6 +48,25 @@ class TestMobileViTGradients {
     for (int i = 0; i < 8; i++) {
       for (int c = 0; c < 3; c++) {
         target[i * 3 + c] = c == (i + 1) % 3 ? 0.8f : 0.1f;
+      }
+    }
+    try (TensorFlowEngine engine = TensorFlowEngine.create(spec, PLAIN, Device.CPU)) {
+      GradientCheck.againstFiniteDifferences(engine, batch, target);
+    }
+  }
+
+  @Test
+  void deitWithTokenPoolingGradientsMatchCentralFiniteDifferences() {
+    assertThat(System.getenv("TF_ENABLE_ONEDNN_OPTS")).as("run by the eigen-gradients execution").isEqualTo("0");
+    // 16x16 images in 4x4 patches: 16 tokens, pooled to 11 after block 1 and to 8 after block 2 of 3 (the clustering
+    // is a discrete choice: the check moves each weight by 5e-4, too little to change it on these images)
+    ModelSpec spec = new ModelSpec("deit-tiny", 0.125, 3, 1, 1, false, 0,
+        new ModelSpec.Transformer(4, 3, new ModelSpec.TokenPooling(java.util.List.of(1, 2), 0.7)), 7);
+    ImageBatch batch = GradientCheck.images(6, 16, 1, 13);
+    float[] target = new float[6 * 3];
+    for (int i = 0; i < 6; i++) {
+      for (int c = 0; c < 3; c++) {
+        target[i * 3 + c] = c == i % 3 ? 0.8f : 0.1f;
       }
     }
     try (TensorFlowEngine engine = TensorFlowEngine.create(spec, PLAIN, Device.CPU)) {
