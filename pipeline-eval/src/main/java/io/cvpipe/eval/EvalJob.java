@@ -75,14 +75,16 @@ public final class EvalJob {
 
   public Result run() {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
-    ModelInput model = settings.modelInput(conf);
+    List<ModelInput> models = settings.modelInputs(conf);
+    ModelInput model = models.get(0);
     SampleTable pinned = SampleTable.pinned(spark, settings.dataset());
     String samples = pinned.name();
     List<String> labels = pinned.labels();
     List<String> names = pinned.classNames();
-    pinned.requireModelFits(model, () -> Engines.logitsPerImage(model.directory(), model.height(), model.width(),
-        model.channels()), "eval.model", "Evaluate it on the dataset it was trained on, or export a model with one "
-        + "output per class");
+    for (ModelInput m : models) {
+      pinned.requireModelFits(m, () -> Engines.logitsPerImage(m.directory(), m.height(), m.width(), m.channels()),
+          "eval.model", "Evaluate it on the dataset it was trained on, or export a model with one output per class");
+    }
     Snapshot snapshot = pinned.snapshot();
     long rows = pinned.requireRows(settings.split(), "eval.split");
     List<ShiftedSplit> shifted = List.of();
@@ -103,23 +105,23 @@ public final class EvalJob {
           + "split '" + settings.split() + "' in " + Tables.EVAL_METRICS + ": evaluate it with --set eval.shifts=true");
     }
     LOG.info(String.format(Locale.ROOT, "eval %s: %s on %s split %s at snapshot %d: %,d images, %d classes, input %dx%dx%d, "
-        + "centre crop %.3f of the shorter side%s", run, model.home(), samples, settings.split(), snapshot.snapshotId(), rows,
+        + "centre crop %.3f of the shorter side%s", run, home(models), samples, settings.split(), snapshot.snapshotId(), rows,
         labels.size(), model.height(), model.width(), model.channels(), model.cropFraction(),
         shifted.isEmpty() ? "" : ", then " + shifted.size() + " corrupted copies of it"));
 
     // the corrupted copies first, so that the clean split's row is the run's latest
     for (ShiftedSplit copy : shifted) {
       long copyRows = pinned.rowCount(copy.split());
-      Scored r = score(pinned, model, run + " " + copy.split(), copy.split(), copyRows, labels.size(), 0);
-      write(UUID.randomUUID().toString(), run, copy.split(), model, snapshot.snapshotId(), pinned.classRows(), r.result,
+      Scored r = score(pinned, models, run + " " + copy.split(), copy.split(), copyRows, labels.size(), 0);
+      write(UUID.randomUUID().toString(), run, copy.split(), models, snapshot.snapshotId(), pinned.classRows(), r.result,
           r.seconds);
       LOG.info(String.format(Locale.ROOT, "eval %s on %s: top-1 %.4f, ECE %.4f", run, copy.split(),
           r.result.metrics.top1(), r.result.metrics.ece()));
     }
-    Scored clean = score(pinned, model, run, settings.split(), rows, labels.size(), settings.misclassified());
+    Scored clean = score(pinned, models, run, settings.split(), rows, labels.size(), settings.misclassified());
     PartialResult result = clean.result;
     String evalId = UUID.randomUUID().toString();
-    write(evalId, run, settings.split(), model, snapshot.snapshotId(), pinned.classRows(), result, clean.seconds);
+    write(evalId, run, settings.split(), models, snapshot.snapshotId(), pinned.classRows(), result, clean.seconds);
     Path report = Path.of(settings.reportsDir(), run);
     Evaluation evaluation = records.byId(evalId);
     Robustness robustness = shifted.isEmpty() ? null : records.robustness(evaluation);
@@ -131,7 +133,7 @@ public final class EvalJob {
   private record Scored(PartialResult result, double seconds) {}
 
   /** Scores one split of the pinned snapshot as a Spark job, keeping up to {@code misclassified} wrong images. */
-  private Scored score(SampleTable pinned, ModelInput model, String what, String split, long rows, int classes,
+  private Scored score(SampleTable pinned, List<ModelInput> models, String what, String split, long rows, int classes,
       int misclassified) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     Dataset<Row> images = pinned.rows("sample_id, class_index, image", List.of(split));
@@ -140,7 +142,7 @@ public final class EvalJob {
     PartialResult result;
     try (Progress progress = Progress.start("eval " + what, "images", rows, done::value, Duration.ofSeconds(10))) {
       result = images.javaRDD()
-          .mapPartitions(new EvalPartition(model, new SerializableConfiguration(conf), classes, settings.batchSize(),
+          .mapPartitions(new EvalPartition(models, new SerializableConfiguration(conf), classes, settings.batchSize(),
               misclassified, done))
           .reduce(PartialResult::merge);
     }
@@ -156,14 +158,28 @@ public final class EvalJob {
     return new Scored(result, seconds);
   }
 
-  private void write(String evalId, String run, String split, ModelInput model, long snapshotId, List<Row> classes,
-      PartialResult result, double seconds) {
+  /** eval_metrics' model: the SavedModel directory, or an ensemble's as a list. */
+  private static String home(List<ModelInput> models) {
+    return models.size() == 1 ? models.get(0).home()
+        : models.stream().map(ModelInput::home).collect(java.util.stream.Collectors.joining(", ", "[", "]"));
+  }
+
+  /** eval_metrics' architecture: the model's, or "ensemble(a + b)" (null for a single foreign model). */
+  private static String architecture(List<ModelInput> models) {
+    return models.size() == 1 ? models.get(0).architecture() : models.stream()
+        .map(m -> m.architecture() == null ? "foreign" : m.architecture())
+        .collect(java.util.stream.Collectors.joining(" + ", "ensemble(", ")"));
+  }
+
+  private void write(String evalId, String run, String split, List<ModelInput> models, long snapshotId,
+      List<Row> classes, PartialResult result, double seconds) {
     ClassificationMetrics m = result.metrics;
     Timestamp now = Timestamp.from(Instant.now());
     List<Row> bins = Arrays.stream(m.reliability()).map(b -> RowFactory.create(b.index(), b.lower(), b.upper(),
         b.count(), Double.isNaN(b.confidence()) ? null : b.confidence(), Double.isNaN(b.accuracy()) ? null : b.accuracy()))
         .toList();
-    Row row = RowFactory.create(evalId, run, model.home(), model.trainingRun(), model.architecture(),
+    Row row = RowFactory.create(evalId, run, home(models), models.size() == 1 ? models.get(0).trainingRun() : null,
+        architecture(models),
         settings.dataset(), split, snapshotId, m.images(), result.undecodable, m.top1(), m.top5(), m.nll(),
         m.ece(), bins, seconds, m.images() / Math.max(1e-9, seconds), now);
     Tables.createIfMissing(spark, Tables.EVAL_METRICS, Schemas.EVAL_METRICS, "", Map.of("format-version", "2"));

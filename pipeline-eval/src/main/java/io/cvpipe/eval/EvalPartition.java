@@ -29,7 +29,8 @@ import org.apache.spark.util.SerializableConfiguration;
 /**
  * One Spark task of an evaluation: the validation view of each image (resize to size / crop fraction, centre crop,
  * normalise as the model expects), batched inference with the executor's copy of the model, and the
- * partition's {@link PartialResult}. Rows are {@code (sample_id, class_index, image)}.
+ * partition's {@link PartialResult}. Rows are {@code (sample_id, class_index, image)}. An ensemble scores each
+ * image with every model (each with its own view) and is judged by the mean of their softmax outputs.
  */
 final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResult> {
 
@@ -37,16 +38,16 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
 
   private static final int THUMBNAIL = 128;
 
-  private final ModelInput model;
+  private final List<ModelInput> models;
   private final SerializableConfiguration conf;
   private final int classes;
   private final int batchSize;
   private final int keepMisclassified;
   private final LongAccumulator done;
 
-  EvalPartition(ModelInput model, SerializableConfiguration conf, int classes, int batchSize, int keepMisclassified,
-      LongAccumulator done) {
-    this.model = model;
+  EvalPartition(List<ModelInput> models, SerializableConfiguration conf, int classes, int batchSize,
+      int keepMisclassified, LongAccumulator done) {
+    this.models = List.copyOf(models);
     this.conf = conf;
     this.classes = classes;
     this.batchSize = batchSize;
@@ -56,10 +57,17 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
 
   @Override
   public Iterator<PartialResult> call(Iterator<Row> rows) {
-    Predictor predictor = Engines.shared(model.onThisMachine(conf.value()).directory());
+    int m = models.size();
+    Predictor[] predictors = new Predictor[m];
+    int[] per = new int[m];
+    float[][] pixels = new float[m][];
+    for (int i = 0; i < m; i++) {
+      ModelInput model = models.get(i);
+      predictors[i] = Engines.shared(model.onThisMachine(conf.value()).directory());
+      per[i] = model.height() * model.width() * model.channels();
+      pixels[i] = new float[batchSize * per[i]];
+    }
     PartialResult result = new PartialResult(classes, keepMisclassified);
-    int per = model.height() * model.width() * model.channels();
-    float[] pixels = new float[batchSize * per];
     long[] ids = new long[batchSize];
     int[] labels = new int[batchSize];
     byte[][] images = new byte[batchSize][];
@@ -77,9 +85,13 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
         if (image == null) {
           throw new IOException("no decoder for these bytes");
         }
-        CropBox box = RandomResizedCrop.centre(image.getHeight(), image.getWidth(), Math.min(model.height(), model.width()),
-            model.cropFraction());
-        Pixels.render(image, box, model.height(), model.width(), model.channels(), model.mean(), model.std(), pixels, n * per);
+        for (int i = 0; i < m; i++) {
+          ModelInput model = models.get(i);
+          CropBox box = RandomResizedCrop.centre(image.getHeight(), image.getWidth(),
+              Math.min(model.height(), model.width()), model.cropFraction());
+          Pixels.render(image, box, model.height(), model.width(), model.channels(), model.mean(), model.std(),
+              pixels[i], n * per[i]);
+        }
       } catch (IOException | RuntimeException e) {
         LOG.warn("eval: skipping sample_id " + id + ": cannot decode it (" + e.getMessage() + ")");
         result.undecodable(id);
@@ -91,23 +103,19 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
       images[n] = bytes;
       n++;
       if (n == batchSize) {
-        score(predictor, pixels, ids, labels, images, n, result);
+        score(predictors, pixels, ids, labels, images, n, result);
         n = 0;
       }
     }
     if (n > 0) {
-      score(predictor, java.util.Arrays.copyOf(pixels, n * per), ids, labels, images, n, result);
+      score(predictors, pixels, ids, labels, images, n, result);
     }
     return List.of(result).iterator();
   }
 
-  private void score(Predictor predictor, float[] pixels, long[] ids, int[] labels, byte[][] images, int n,
+  private void score(Predictor[] predictors, float[][] pixels, long[] ids, int[] labels, byte[][] images, int n,
       PartialResult result) {
-    float[] logits = predictor.predict(new ImageBatch(pixels, n, model.height(), model.width(), model.channels()));
-    if (logits.length != n * classes) {
-      throw new IllegalStateException("the model returned " + logits.length / Math.max(1, n) + " logits per image, "
-          + "expected " + classes);
-    }
+    float[] logits = predictors.length == 1 ? logits(predictors, pixels, 0, n) : meanSoftmax(predictors, pixels, n);
     for (int i = 0; i < n; i++) {
       int predicted = result.metrics.add(logits, i * classes, labels[i]);
       if (predicted != labels[i] && result.wants(ids[i])) {
@@ -115,6 +123,41 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
       }
     }
     done.add(n);
+  }
+
+  /** Model {@code m}'s logits of the first {@code n} images of its batch, checked for one per class. */
+  private float[] logits(Predictor[] predictors, float[][] pixels, int m, int n) {
+    ModelInput model = models.get(m);
+    int per = model.height() * model.width() * model.channels();
+    float[] batch = n * per == pixels[m].length ? pixels[m] : java.util.Arrays.copyOf(pixels[m], n * per);
+    float[] logits = predictors[m].predict(new ImageBatch(batch, n, model.height(), model.width(), model.channels()));
+    if (logits.length != n * classes) {
+      throw new IllegalStateException("the model " + model.home() + " returned " + logits.length / Math.max(1, n)
+          + " logits per image, expected " + classes);
+    }
+    return logits;
+  }
+
+  /**
+   * The ensemble's log mean softmax: as logits, its softmax is the mean of the models' softmax outputs, so the
+   * metrics (top-k, NLL, calibration) judge the ensemble's distribution.
+   */
+  private float[] meanSoftmax(Predictor[] predictors, float[][] pixels, int n) {
+    double[] mean = new double[n * classes];
+    for (int m = 0; m < predictors.length; m++) {
+      float[] logits = logits(predictors, pixels, m, n);
+      for (int i = 0; i < n; i++) {
+        double logSum = Softmax.logSumExp(logits, i * classes, classes);
+        for (int c = 0; c < classes; c++) {
+          mean[i * classes + c] += Math.exp(logits[i * classes + c] - logSum) / predictors.length;
+        }
+      }
+    }
+    float[] out = new float[mean.length];
+    for (int j = 0; j < mean.length; j++) {
+      out[j] = (float) Math.log(Math.max(mean[j], Double.MIN_NORMAL));
+    }
+    return out;
   }
 
   private Misclassified misclassified(float[] logits, int i, long id, int label, byte[] bytes) {

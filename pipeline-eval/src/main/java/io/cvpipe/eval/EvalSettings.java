@@ -11,9 +11,9 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 
 /** The {@code eval.*} settings, checked before Spark starts. */
-public record EvalSettings(String dataset, String model, String modelsDir, String split, String run, int batchSize,
-    int inputSize, int inputChannels, Double cropFraction, String reportsDir, int misclassified, List<String> compare,
-    boolean shifts, String baseline) implements Serializable {
+public record EvalSettings(String dataset, String model, List<String> ensemble, String modelsDir, String split,
+    String run, int batchSize, int inputSize, int inputChannels, Double cropFraction, String reportsDir,
+    int misclassified, List<String> compare, boolean shifts, String baseline) implements Serializable {
 
   public static EvalSettings from(Settings s) {
     List<String> compare = Arrays.stream(s.stringOr("eval.compare", "").split(",")).map(String::trim)
@@ -34,9 +34,21 @@ public record EvalSettings(String dataset, String model, String modelsDir, Strin
     if (channels == 2) {
       throw Errors.setting("eval.input-channels", "2 is not supported. Allowed: 1 (grey) or 3 (RGB)");
     }
+    // a HOCON list of two or more models is an ensemble, scored by its mean softmax (as reinforce's teachers)
+    boolean list = s.config().hasPath("eval.model")
+        && s.config().getValue("eval.model").valueType() == com.typesafe.config.ConfigValueType.LIST;
+    List<String> models = list ? s.strings("eval.model") : List.of();
+    if (list && models.isEmpty()) {
+      throw Errors.setting("eval.model", "an empty list: give a model directory or run name, or a list of two or more");
+    }
+    List<String> ensemble = models.size() > 1 ? models : List.of();
+    if (!ensemble.isEmpty() && run.isEmpty()) {
+      throw Errors.setting("eval.run", "an ensemble (eval.model = " + ensemble + ") needs a name: --set eval.run=NAME");
+    }
     return new EvalSettings(
         Tables.checkDataset(s.string("dataset", "imagenet")),
-        compare.isEmpty() ? s.string("eval.model", "models/RUN/best") : s.stringOr("eval.model", ""),
+        list ? models.get(0) : compare.isEmpty() ? s.string("eval.model", "models/RUN/best") : s.stringOr("eval.model", ""),
+        ensemble,
         s.stringOr("eval.models-dir", "models"),
         s.string("eval.split", "val"),
         run,
@@ -57,7 +69,16 @@ public record EvalSettings(String dataset, String model, String modelsDir, Strin
    * eval.input-channels), seen through eval.crop-fraction when it is set.
    */
   ModelInput modelInput(Configuration conf) {
-    ModelInput input = ModelInput.open(model, modelsDir, "eval.model", inputSize, inputChannels, conf);
+    return modelInput(model, conf);
+  }
+
+  /** Every model evaluated: eval.model, or each model of its ensemble. */
+  List<ModelInput> modelInputs(Configuration conf) {
+    return (ensemble.isEmpty() ? List.of(model) : ensemble).stream().map(m -> modelInput(m, conf)).toList();
+  }
+
+  private ModelInput modelInput(String given, Configuration conf) {
+    ModelInput input = ModelInput.open(given, modelsDir, "eval.model", inputSize, inputChannels, conf);
     return cropFraction == null ? input : input.withCropFraction(cropFraction);
   }
 

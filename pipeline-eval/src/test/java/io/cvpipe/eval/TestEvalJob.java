@@ -192,6 +192,49 @@ class TestEvalJob {
   }
 
   @Test
+  void anEnsembleIsJudgedByTheMeanOfItsModelsSoftmax() throws Exception {
+    EvalJob.Result result = new EvalJob(spark, settings("eval.model=[shapes-early, shapes-late]",
+        "eval.run=pair")).run();
+
+    // both models image by image on the driver, their softmax outputs averaged
+    ClassificationMetrics expected = new ClassificationMetrics(4);
+    try (Predictor early = Engines.savedModel(tmp.resolve("models/shapes-early/best"));
+        Predictor late = Engines.savedModel(tmp.resolve("models/shapes-late/best"))) {
+      for (Row r : spark.sql("SELECT class_index, image FROM cvpipe.shapes.samples WHERE split = 'val'").collectAsList()) {
+        BufferedImage image = Pixels.decode((byte[]) r.get(1));
+        if (image != null) {
+          float[] px = new float[SIZE * SIZE * 3];
+          render(image, px, 0);
+          ImageBatch one = new ImageBatch(px, 1, SIZE, SIZE, 3);
+          float[] a = early.predict(one);
+          float[] b = late.predict(one);
+          double sa = 0, sb = 0;
+          for (int c = 0; c < 4; c++) {
+            sa += Math.exp(a[c]);
+            sb += Math.exp(b[c]);
+          }
+          float[] logMean = new float[4];
+          for (int c = 0; c < 4; c++) {
+            logMean[c] = (float) Math.log((Math.exp(a[c]) / sa + Math.exp(b[c]) / sb) / 2);
+          }
+          expected.add(logMean, 0, r.getInt(0));
+        }
+      }
+    }
+    assertThat(result.metrics().images()).isEqualTo(VAL);
+    assertThat(result.metrics().top1()).isCloseTo(expected.top1(), within(1.5 / VAL));
+    assertThat(result.metrics().nll()).isCloseTo(expected.nll(), within(1e-3));
+    assertThat(result.metrics().ece()).isCloseTo(expected.ece(), within(1e-3));
+    Row row = spark.sql("SELECT model, training_run, architecture FROM cvpipe.runs.eval_metrics WHERE eval_id = '"
+        + result.evalId() + "'").first();
+    assertThat(row.getString(0)).startsWith("[").contains("shapes-early", "shapes-late");
+    assertThat(row.isNullAt(1)).as("no one training run").isTrue();
+    assertThat(row.getString(2)).isEqualTo("ensemble(resnet18x0.125 + resnet18x0.125)");
+    assertThatThrownBy(() -> settings("eval.model=[shapes-early, shapes-late]"))
+        .hasMessageContaining("eval.run: an ensemble (eval.model = [shapes-early, shapes-late]) needs a name");
+  }
+
+  @Test
   void theValidationCropIsTheModelsUnlessEvalCropFractionSaysOtherwise() throws Exception {
     Path late = tmp.resolve("models/shapes-late/best");
     double cvnets = local(late, 0.875).nll();
