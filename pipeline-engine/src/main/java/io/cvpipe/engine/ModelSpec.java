@@ -14,21 +14,32 @@ public record ModelSpec(String architecture, double width, int classes, int chan
     boolean stemPool, int outputStride, Transformer transformer, long seed) {
 
   /**
-   * A vision transformer's layout (DeiT): the side of its square patches, its number of blocks, and Token Pooling
-   * after some of them; 0 is the architecture's own (16 and 12 for DeiT). CNNs ignore it.
+   * A vision transformer's layout and regularisation: the side of its square patches and its number of blocks (DeiT;
+   * 0 is the architecture's own, 16 and 12), dropout before the classifier (MobileViT, MobileViTv2, DeiT), the
+   * stochastic depth of DeiT's last block (the earlier ones' grows linearly to it, as timm's), and Token Pooling
+   * after some blocks (DeiT). CNNs ignore it.
    */
   /** DeiT's own patch side and depth (train.patch-size and train.depth 0). */
   public static final int DEIT_PATCH = 16;
   public static final int DEIT_DEPTH = 12;
 
-  public record Transformer(int patch, int depth, TokenPooling pooling) implements java.io.Serializable {
+  public record Transformer(int patch, int depth, double dropout, double dropPath, TokenPooling pooling)
+      implements java.io.Serializable {
 
-    public static final Transformer DEFAULT = new Transformer(0, 0, TokenPooling.NONE);
+    public static final Transformer DEFAULT = new Transformer(0, 0, 0, 0, TokenPooling.NONE);
 
     public Transformer {
       if (patch < 0 || depth < 0) {
         throw new IllegalArgumentException("train.patch-size and train.depth: 0 (the architecture's own) or more");
       }
+      if (!(dropout >= 0 && dropout < 1) || !(dropPath >= 0 && dropPath < 1)) {
+        throw new IllegalArgumentException("train.dropout and train.drop-path: at least 0 and below 1");
+      }
+    }
+
+    /** Patch side and depth, no dropout, Token Pooling as given. */
+    public Transformer(int patch, int depth, TokenPooling pooling) {
+      this(patch, depth, 0, 0, pooling);
     }
 
     public int patchOr(int own) {

@@ -3,6 +3,7 @@ package io.cvpipe.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.cvpipe.engine.Engine;
+import io.cvpipe.engine.Engines;
 import io.cvpipe.engine.ModelSpec;
 import io.cvpipe.train.sampler.Scale;
 import java.io.IOException;
@@ -46,9 +47,14 @@ final class ModelExport {
     description.put("output-stride", settings.outputStride()); // 0: the architecture's own
     if (!settings.transformer().equals(ModelSpec.Transformer.DEFAULT)) {
       description.put("transformer", Map.of("patch-size", settings.transformer().patch(), "depth",
-          settings.transformer().depth(), "token-pooling", Map.of("after", settings.transformer().pooling().after(),
+          settings.transformer().depth(), "dropout", settings.transformer().dropout(), "drop-path",
+          settings.transformer().dropPath(), "token-pooling", Map.of("after", settings.transformer().pooling().after(),
           "keep", settings.transformer().pooling().keep())));
     }
+    description.put("parameters", engine.parameterCount());
+    // one image's forward pass at the training base size, as the engine counts it (a multiply-add is two)
+    description.put("forward-gflops", Engines.forwardFlops(settings.modelSpec(labels.size()),
+        settings.sampler().baseHeight(), settings.sampler().baseWidth()) / 1e9);
     description.put("trained-precision", settings.precision().code());
     description.put("augment", Map.of("random-resized-crop-min-scale", settings.cropMinScale(), "mirror", true,
         "random-erasing", settings.erasingProbability()));

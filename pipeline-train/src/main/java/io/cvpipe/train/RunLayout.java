@@ -39,6 +39,8 @@ final class RunLayout {
     if (!spec.transformer().equals(ModelSpec.Transformer.DEFAULT)) { // runs from before transformers match as they were
       layout.put("train.patch-size", String.valueOf(spec.transformer().patch()));
       layout.put("train.depth", String.valueOf(spec.transformer().depth()));
+      layout.put("train.dropout", String.valueOf(spec.transformer().dropout()));
+      layout.put("train.drop-path", String.valueOf(spec.transformer().dropPath()));
       layout.put("train.token-pooling.after", String.valueOf(spec.transformer().pooling().after()));
       layout.put("train.token-pooling.keep", String.valueOf(spec.transformer().pooling().keep()));
     }

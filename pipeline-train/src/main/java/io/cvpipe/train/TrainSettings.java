@@ -218,12 +218,27 @@ public record TrainSettings(
     if (!(keep > 0 && keep <= 1)) {
       throw Errors.setting("train.token-pooling.keep", keep + " must be above 0 and at most 1 (the share of tokens kept)");
     }
-    boolean transformer = model.startsWith("deit");
-    if (!transformer && (patch != 0 || depth != 0 || !after.isEmpty())) {
-      throw Errors.setting(patch != 0 ? "train.patch-size" : depth != 0 ? "train.depth" : "train.token-pooling.after",
+    double dropout = below1(s, "train.dropout");
+    double dropPath = below1(s, "train.drop-path");
+    boolean deit = model.startsWith("deit");
+    if (!deit && (patch != 0 || depth != 0 || !after.isEmpty() || dropPath != 0)) {
+      throw Errors.setting(patch != 0 ? "train.patch-size" : depth != 0 ? "train.depth" : dropPath != 0
+          ? "train.drop-path" : "train.token-pooling.after",
           "applies to vision transformers (deit-tiny), not to train.model = " + model + "; leave it unset");
     }
-    return new ModelSpec.Transformer(patch, depth, new ModelSpec.TokenPooling(after, keep));
+    if (dropout != 0 && !deit && !model.startsWith("mobilevit")) {
+      throw Errors.setting("train.dropout", "applies to the transformers (mobilevit-*, mobilevitv2, deit-tiny), not "
+          + "to train.model = " + model + "; leave it 0");
+    }
+    return new ModelSpec.Transformer(patch, depth, dropout, dropPath, new ModelSpec.TokenPooling(after, keep));
+  }
+
+  private static double below1(Settings s, String key) {
+    double v = nonNegative(s, key);
+    if (v >= 1) {
+      throw Errors.setting(key, v + " must be below 1 (a probability of dropping)");
+    }
+    return v;
   }
 
   private static int channels(Settings s) {

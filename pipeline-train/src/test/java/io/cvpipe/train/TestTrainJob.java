@@ -136,6 +136,12 @@ class TestTrainJob {
         "train.token-pooling.keep=0.7").modelSpec(10).transformer())
         .isEqualTo(new io.cvpipe.engine.ModelSpec.Transformer(4, 0,
             new io.cvpipe.engine.ModelSpec.TokenPooling(java.util.List.of(3, 6), 0.7)));
+    assertThatThrownBy(() -> settings("train.dropout=0.1"))
+        .hasMessageContaining("train.dropout: applies to the transformers (mobilevit-*, mobilevitv2, deit-tiny), not to train.model = resnet18");
+    assertThatThrownBy(() -> settings("train.model=deit-tiny", "train.drop-path=1"))
+        .hasMessageContaining("train.drop-path: 1.0 must be below 1");
+    assertThat(settings("train.model=mobilevit-xs", "train.dropout=0.1").modelSpec(10).transformer().dropout())
+        .isEqualTo(0.1);
     assertThatThrownBy(() -> settings("train.optimizer.gradient-clip=-1"))
         .hasMessageContaining("train.optimizer.gradient-clip: -1.0 must be 0 or more");
     assertThatThrownBy(() -> new TrainJob(spark, settings("train.split=training")).run())

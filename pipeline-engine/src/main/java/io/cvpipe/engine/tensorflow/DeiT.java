@@ -18,8 +18,9 @@ import org.tensorflow.types.TInt32;
  * embeddings are kept on ImageNet's 14x14 grid and resized (bilinear) to the grid of the input at hand, so any
  * input size and MSc-VBS's scales work; an input whose sides are not multiples of the patch is resized up to the
  * next multiples first. With {@code train.token-pooling.*}, {@link TokenPooling} shrinks the patch tokens after the
- * chosen blocks (the class token is kept as it is). Layer norm's epsilon is 1e-5 (DeiT's is 1e-6); no dropout or
- * stochastic depth (DeiT-tiny trains with drop-path 0.1).
+ * chosen blocks (the class token is kept as it is). Layer norm's epsilon is 1e-5 (DeiT's is 1e-6).
+ * {@code train.drop-path} is the stochastic depth of the last block (DeiT-tiny trains with 0.1; default 0 here),
+ * {@code train.dropout} a dropout before the classifier.
  */
 final class DeiT {
 
@@ -55,7 +56,9 @@ final class DeiT {
     Operand<TFloat32> ones = tf.fill(tf.shape(first(tf, patches, 1)), tf.constant(1f)); // OnesLike has no C++ gradient
     Operand<TFloat32> tokens = tf.concat(List.of(tf.math.mul(ones, cls), patches), tf.constant(1));
     for (int b = 1; b <= depth; b++) {
-      MobileViT.Encoded block = MobileViT.encoder(l, "block" + b, tokens, d, 4 * d, HEADS, l::gelu);
+      // stochastic depth growing linearly over the blocks to train.drop-path at the last, as timm's
+      double dropPath = depth == 1 ? spec.transformer().dropPath() : spec.transformer().dropPath() * (b - 1) / (depth - 1);
+      MobileViT.Encoded block = MobileViT.encoder(l, "block" + b, tokens, d, 4 * d, HEADS, l::gelu, dropPath);
       tokens = block.tokens();
       if (pooling.enabled() && pooling.after().contains(b)) {
         Operand<TFloat32> clsToken = first(tf, tokens, d);
@@ -66,7 +69,7 @@ final class DeiT {
       }
     }
     Operand<TFloat32> head = tf.reshape(first(tf, l.layerNorm("norm", tokens, d), d), tf.constant(new int[] {-1, (int) d}));
-    return l.dense("head", head, d, spec.classes());
+    return l.dense("head", l.dropout(head, spec.transformer().dropout()), d, spec.classes());
   }
 
   /** {@code x[:, :1, :width]}: the class token ({@code width} = d), or one channel of it ({@code width} = 1). */

@@ -13,6 +13,7 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.StridedSlice;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.nn.FusedBatchNorm;
+import org.tensorflow.op.random.RandomUniform;
 import org.tensorflow.op.random.TruncatedNormal;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -41,6 +42,7 @@ final class Layers {
   private boolean averaged;
   private Collectives synchronised;
   private int initCounter;
+  private int dropCounter;
 
   Layers(Ops tf, long seed, float bnMomentum) {
     this.tf = tf;
@@ -275,6 +277,34 @@ final class Layers {
    */
   Operand<TFloat32> parameter(String name, Shape shape, double std) {
     return variable(name, false, () -> normal(shape, std));
+  }
+
+  /**
+   * Inverted dropout in training builds, the identity in inference builds: each value kept with probability
+   * {@code 1 - rate} and scaled by {@code 1 / (1 - rate)}.
+   */
+  Operand<TFloat32> dropout(Operand<TFloat32> x, double rate) {
+    return drop(x, rate, tf.shape(x));
+  }
+
+  /**
+   * Stochastic depth (Huang et al. 2016) on a residual branch of tokens {@code [B, N, d]}: the whole branch of an
+   * image dropped with probability {@code rate} in training builds, the others scaled by {@code 1 / (1 - rate)}.
+   */
+  Operand<TFloat32> dropPath(Operand<TFloat32> branch, double rate) {
+    Operand<TInt32> batch = tf.slice(tf.shape(branch), tf.constant(new int[] {0}), tf.constant(new int[] {1}));
+    return drop(branch, rate, tf.concat(List.of(batch, tf.constant(new int[] {1, 1})), tf.constant(0)));
+  }
+
+  private Operand<TFloat32> drop(Operand<TFloat32> x, double rate, Operand<TInt32> maskShape) {
+    if (!training || rate == 0) {
+      return x;
+    }
+    // its own seed stream, so that dropout leaves the weights' initialisation as it is
+    Operand<TFloat32> uniform = tf.random.randomUniform(maskShape, TFloat32.class, RandomUniform.seed(seed),
+        RandomUniform.seed2(1_000_000L + ++dropCounter));
+    Operand<TFloat32> keep = tf.math.floor(tf.math.add(uniform, tf.constant((float) (1 - rate))));
+    return tf.math.mul(x, tf.math.mul(keep, tf.constant((float) (1 / (1 - rate)))));
   }
 
   /** The raw op factory, for layers written in their own class (attention's reshapes and products). */

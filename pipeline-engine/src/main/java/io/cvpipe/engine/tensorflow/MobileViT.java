@@ -17,7 +17,8 @@ import org.tensorflow.types.TInt32;
  * swish FFN), layer norm, fold, 1x1 back (BN, swish), and a 3x3 fusion of the input with the output; then a 1x1
  * expansion to min(4 C5, 960), global pooling and the classifier. Swish throughout. A feature map whose sides are
  * not multiples of the patch is resized to the next multiples for the transformer and back after, as CVNets does.
- * No dropout (CVNets drops 0.05-0.1); {@code train.stem-pool} is ignored (MobileViT's stem has no pool), as the
+ * {@code train.dropout} drops before the classifier (CVNets' classifier dropout, 0.1 in its recipes; default 0 here);
+ * {@code train.stem-pool} is ignored (MobileViT's stem has no pool), as the
  * MobileNets ignore it.
  */
 final class MobileViT {
@@ -77,7 +78,7 @@ final class MobileViT {
     }
     long expanded = Math.min(4 * in, 960);
     x = l.swish(l.batchNorm("expand_bn", l.conv("expand", x, 1, in, expanded, 1), expanded));
-    return l.dense("fc", l.globalAveragePool(x), expanded, spec.classes());
+    return l.dense("fc", l.dropout(l.globalAveragePool(x), spec.transformer().dropout()), expanded, spec.classes());
   }
 
   /** CVNets' InvertedResidual: MobileNetV2's block with swish, hidden = round(in x t) to a multiple of 8. */
@@ -96,7 +97,7 @@ final class MobileViT {
     Patches patches = Patches.unfold(tf, y, d);
     Operand<TFloat32> tokens = patches.tokens();
     for (int b = 0; b < blocks; b++) {
-      tokens = transformer(l, name + "_t" + b, tokens, d, ffn, HEADS, l::swish);
+      tokens = encoder(l, name + "_t" + b, tokens, d, ffn, HEADS, l::swish, 0).tokens();
     }
     tokens = l.layerNorm(name + "_norm", tokens, d);
     y = patches.fold(tokens);
@@ -106,21 +107,19 @@ final class MobileViT {
         channels));
   }
 
-  /** A pre-norm transformer encoder block: x + MHA(LN(x)), then x + FFN(LN(x)), the FFN's activation given. */
-  static Operand<TFloat32> transformer(Layers l, String name, Operand<TFloat32> x, long d, long ffn, int heads,
-      UnaryOperator<Operand<TFloat32>> activation) {
-    return encoder(l, name, x, d, ffn, heads, activation).tokens();
-  }
-
   /** A transformer block's output and its attention weights, {@code [B, heads, N (queries), N (keys)]}. */
   record Encoded(Operand<TFloat32> tokens, Operand<TFloat32> attention) {}
 
+  /**
+   * A pre-norm transformer encoder block: x + MHA(LN(x)), then x + FFN(LN(x)), the FFN's activation given, each
+   * branch dropped per image with probability {@code dropPath} in training (stochastic depth; 0: never).
+   */
   static Encoded encoder(Layers l, String name, Operand<TFloat32> x, long d, long ffn, int heads,
-      UnaryOperator<Operand<TFloat32>> activation) {
+      UnaryOperator<Operand<TFloat32>> activation, double dropPath) {
     Encoded attended = attention(l, name + "_mha", l.layerNorm(name + "_ln1", x, d), d, heads);
-    x = l.tfAdd(x, attended.tokens());
+    x = l.tfAdd(x, l.dropPath(attended.tokens(), dropPath));
     Operand<TFloat32> h = activation.apply(l.linear(name + "_ffn1", l.layerNorm(name + "_ln2", x, d), d, ffn));
-    return new Encoded(l.tfAdd(x, l.linear(name + "_ffn2", h, ffn, d)), attended.attention());
+    return new Encoded(l.tfAdd(x, l.dropPath(l.linear(name + "_ffn2", h, ffn, d), dropPath)), attended.attention());
   }
 
   /** Multi-head self-attention over {@code [B, N, d]}: one qkv projection, scaled dot products, softmax, projection. */

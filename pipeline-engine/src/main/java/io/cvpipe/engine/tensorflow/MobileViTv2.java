@@ -22,8 +22,8 @@ import org.tensorflow.types.TInt32;
  * weighs the keys into one context vector per pixel position, which scales ReLU(values) before the output
  * projection. The width multiplier ({@code train.width}, 0.5 to 2.0 in the paper) sets every layer through CVNets'
  * make_divisible; no expansion before the classifier. A feature map with an odd side is resized up to even
- * (bilinear, corners aligned) before the block, and stays that size after, as CVNets does. No dropout (CVNets' is
- * 0 for this model).
+ * (bilinear, corners aligned) before the block, and stays that size after, as CVNets does. {@code train.dropout}
+ * drops before the classifier (CVNets has none for this model).
  */
 final class MobileViTv2 {
 
@@ -55,7 +55,7 @@ final class MobileViTv2 {
       long d = MobileNet.divisible(DIMS[stage] * w);
       x = block(l, "mvit" + (stage + 3), x, in, d, 2 * d / 16 * 16, UNITS[stage]);
     }
-    return l.dense("fc", l.globalAveragePool(x), in, spec.classes());
+    return l.dense("fc", l.dropout(l.globalAveragePool(x), spec.transformer().dropout()), in, spec.classes());
   }
 
   private static Operand<TFloat32> block(Layers l, String name, Operand<TFloat32> x, long channels, long d, long ffn,

@@ -87,6 +87,29 @@ class TestDeiT {
   }
 
   @Test
+  void dropoutAndStochasticDepthActInTrainingOnly() {
+    ImageBatch batch = GradientCheck.images(8, 16, 1, 5);
+    float[] target = new float[8 * 3];
+    for (int i = 0; i < 8; i++) {
+      target[i * 3 + i % 3] = 1;
+    }
+    for (double rate : new double[] {0, 0.5}) {
+      ModelSpec spec = new ModelSpec("deit-tiny", 0.125, 3, 1, 1, false, 0,
+          new ModelSpec.Transformer(4, 3, rate, rate, ModelSpec.TokenPooling.NONE), 3);
+      try (TensorFlowEngine engine = TensorFlowEngine.create(spec, PLAIN, Device.CPU)) {
+        assertThat(engine.predict(batch)).as("inference, rate %s", rate).containsExactly(engine.predict(batch));
+        double first = engine.loss(batch, target);
+        double second = engine.loss(batch, target);
+        if (rate == 0) {
+          assertThat(second).as("training loss without dropout").isEqualTo(first);
+        } else {
+          assertThat(second).as("training loss with new masks").isNotEqualTo(first);
+        }
+      }
+    }
+  }
+
+  @Test
   void poolingKeepsTheWeightedKMedoidsOfTheTokens() {
     int n = 9, d = 2, k = 3;
     Random random = new Random(21);
