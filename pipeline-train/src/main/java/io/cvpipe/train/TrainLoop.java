@@ -157,11 +157,12 @@ final class TrainLoop {
     try (Engine engine = Engines.tensorflow(settings.modelSpec(classes), settings.optimizer(), member.execution())) {
       if (rank == 0) {
         int side = settings.sampler().baseHeight();
-        log.printf(Locale.ROOT, "train %s: %s x%s, %,d parameters, %.3f GFLOPs per %dx%d image, %s, %s%,d training "
+        log.printf(Locale.ROOT, "train %s: %s x%s, %,d parameters, %.3f GFLOPs per %dx%d image, %s%s, %s%,d training "
             + "samples per %s and %,d validation samples, %s scales %s%n", settings.run(), settings.model(),
             settings.width(), engine.parameterCount(),
             Engines.forwardFlops(settings.modelSpec(classes), side, settings.sampler().baseWidth()) / 1e9, side,
-            settings.sampler().baseWidth(), settings.precision().code(), world > 1 ? world + " tasks, " : "", data.size(0), world > 1 ? "task" : "epoch",
+            settings.sampler().baseWidth(), settings.precision().code(),
+            "0".equals(System.getenv("TF_ENABLE_ONEDNN_OPTS")) ? " (Eigen's kernels)" : " (oneDNN)", world > 1 ? world + " tasks, " : "", data.size(0), world > 1 ? "task" : "epoch",
             val.size(), settings.sampler().kind().code(), sampler.scales());
       }
       int first = metrics.size();

@@ -55,6 +55,7 @@ public record TrainSettings(
     int maxAttempts,
     int collectiveTimeoutSeconds,
     int threads,
+    OneDnn oneDnn,
     long workerHeapBytes,
     SetSettings set,
     int crashRank,
@@ -128,6 +129,7 @@ public record TrainSettings(
         s.intIn("train.max-attempts", 1, 100),
         collectiveTimeout(s),
         s.intIn("train.threads", 0, 4096),
+        oneDnn(s, model),
         "auto".equals(s.stringOr("train.worker-heap", "auto")) ? 0 : s.bytes("train.worker-heap"),
         SetSettings.from(s),
         s.intIn("train.test-hook.crash-rank", -1, 4095),
@@ -275,6 +277,51 @@ public record TrainSettings(
     } catch (com.typesafe.config.ConfigException e) {
       throw Errors.setting(key, "expected a number, got '" + s.stringOr(key, "") + "'", e);
     }
+  }
+
+  /** Whether the training process runs TensorFlow's oneDNN kernels ({@code TF_ENABLE_ONEDNN_OPTS}). */
+  public enum OneDnn {
+    /** The environment's TF_ENABLE_ONEDNN_OPTS if set; else off for the transformers, TensorFlow's default otherwise. */
+    AUTO("auto"), ON("on"), OFF("off");
+
+    private final String code;
+
+    OneDnn(String code) {
+      this.code = code;
+    }
+
+    String code() {
+      return code;
+    }
+  }
+
+  /**
+   * The value of TF_ENABLE_ONEDNN_OPTS for the training process, or null to leave its environment as it is.
+   * TensorFlow 2.18's oneDNN convolution input gradient is wrong for some shapes that MobileViT has (README,
+   * "MobileViT"), so the transformers train on Eigen's kernels unless told otherwise.
+   */
+  public String oneDnnVariable(java.util.Map<String, String> environment) {
+    return switch (oneDnn) {
+      case ON -> "1";
+      case OFF -> "0";
+      case AUTO -> environment.containsKey("TF_ENABLE_ONEDNN_OPTS") || !transformer(model) ? null : "0";
+    };
+  }
+
+  static boolean transformer(String model) {
+    return model.startsWith("mobilevit") || model.startsWith("deit");
+  }
+
+  private static OneDnn oneDnn(Settings s, String model) {
+    OneDnn choice = s.choice("train.onednn", OneDnn.class, OneDnn::code);
+    boolean off = choice == OneDnn.OFF || (choice == OneDnn.AUTO && transformer(model)
+        && !System.getenv().containsKey("TF_ENABLE_ONEDNN_OPTS"));
+    if (off && s.choice("train.precision", Precision.class, Precision::code) == Precision.BFLOAT16) {
+      throw Errors.setting("train.onednn", "bfloat16 is oneDNN's rewrite, and oneDNN is off for train.model = " + model
+          + (choice == OneDnn.AUTO ? " (auto: its convolution input gradients are wrong for some of this model's shapes, "
+          + "see README)" : "") + ". Train in float32, or set train.onednn=on to accept oneDNN");
+    }
+    return choice;
   }
 
   /** The architectures, by their train.model names. */

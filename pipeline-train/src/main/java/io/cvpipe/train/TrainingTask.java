@@ -126,8 +126,13 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Int
       command.add(TrainingWorker.class.getName());
       command.add(specFile.toString());
       command.add(result.toString());
-      process = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.INHERIT)
-          .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.INHERIT)
+          .redirectError(ProcessBuilder.Redirect.INHERIT);
+      String oneDnn = spec.settings().oneDnnVariable(builder.environment());
+      if (oneDnn != null) {
+        builder.environment().put("TF_ENABLE_ONEDNN_OPTS", oneDnn); // read once, when TensorFlow loads
+      }
+      process = builder.start();
       while (!process.waitFor(1, TimeUnit.SECONDS)) {
         if (context.isInterrupted()) { // Spark ends the attempt: a peer failed, or the job was cancelled
           throw new IllegalStateException("rank " + rank + " was stopped by Spark (the attempt ended elsewhere)");

@@ -142,6 +142,14 @@ class TestTrainJob {
         .hasMessageContaining("train.drop-path: 1.0 must be below 1");
     assertThat(settings("train.model=mobilevit-xs", "train.dropout=0.1").modelSpec(10).transformer().dropout())
         .isEqualTo(0.1);
+    // oneDNN for the training process: the transformers on Eigen's kernels unless the environment or the key says
+    assertThat(settings("train.model=mobilevit-xxs").oneDnnVariable(Map.of())).isEqualTo("0");
+    assertThat(settings("train.model=deit-tiny").oneDnnVariable(Map.of("TF_ENABLE_ONEDNN_OPTS", "1"))).isNull();
+    assertThat(settings("train.model=resnet18").oneDnnVariable(Map.of())).as("TensorFlow's default").isNull();
+    assertThat(settings("train.model=mobilevitv2", "train.onednn=on").oneDnnVariable(Map.of())).isEqualTo("1");
+    assertThat(settings("train.onednn=off").oneDnnVariable(Map.of("TF_ENABLE_ONEDNN_OPTS", "1"))).isEqualTo("0");
+    assertThatThrownBy(() -> settings("train.onednn=off", "train.precision=bfloat16"))
+        .hasMessageContaining("train.onednn: bfloat16 is oneDNN's rewrite, and oneDNN is off for train.model = resnet18");
     assertThatThrownBy(() -> settings("train.optimizer.gradient-clip=-1"))
         .hasMessageContaining("train.optimizer.gradient-clip: -1.0 must be 0 or more");
     assertThatThrownBy(() -> new TrainJob(spark, settings("train.split=training")).run())
