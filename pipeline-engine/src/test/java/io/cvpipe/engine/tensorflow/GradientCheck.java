@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import io.cvpipe.engine.ImageBatch;
 import java.util.Random;
 
-/** What the engine's gradient tests share: random images, and the engine's gradients against finite differences. */
+/** What the engine's model tests share: random images, the engine's gradients against finite differences, a tiny task. */
 final class GradientCheck {
 
   private GradientCheck() {}
@@ -58,5 +58,31 @@ final class GradientCheck {
     }
     assertThat(checked).as("variables with a gradient large enough to check").isGreaterThan(weights.length / 2);
     return checked;
+  }
+
+  /** {@code labels.length} 24x24 grey images of noise with a brighter left, top or right half; labels 0, 1, 2. */
+  static ImageBatch brightHalves(int[] labels, Random rnd) {
+    int n = labels.length, size = 24;
+    float[] px = new float[n * size * size];
+    for (int i = 0; i < n; i++) {
+      int c = rnd.nextInt(3);
+      labels[i] = c;
+      for (int y = 0; y < size; y++) {
+        for (int x = 0; x < size; x++) {
+          boolean bright = c == 0 ? x < size / 2 : c == 1 ? y < size / 2 : x >= size / 2;
+          px[(i * size + y) * size + x] = (float) (rnd.nextGaussian() * 0.5 + (bright ? 0.8 : -0.8));
+        }
+      }
+    }
+    return new ImageBatch(px, n, size, size, 1);
+  }
+
+  /** One-hot targets of 3 classes. */
+  static float[] oneHot(int[] labels) {
+    float[] t = new float[labels.length * 3];
+    for (int i = 0; i < labels.length; i++) {
+      t[i * 3 + labels[i]] = 1;
+    }
+    return t;
   }
 }

@@ -236,11 +236,11 @@ class TestDeiT {
     try (Engine engine = Engines.tensorflow(spec, OptimizerSpec.adamw(0.05), Device.CPU)) {
       for (int step = 0; step < 80; step++) {
         int[] labels = new int[16];
-        ImageBatch batch = halves(labels, rnd);
-        engine.trainStep(batch, oneHot(labels), 1e-3f);
+        ImageBatch batch = GradientCheck.brightHalves(labels, rnd);
+        engine.trainStep(batch, GradientCheck.oneHot(labels), 1e-3f);
       }
       int[] labels = new int[60];
-      float[] logits = engine.predict(halves(labels, new Random(99)));
+      float[] logits = engine.predict(GradientCheck.brightHalves(labels, new Random(99)));
       int right = 0;
       for (int i = 0; i < labels.length; i++) {
         int best = 0;
@@ -251,30 +251,5 @@ class TestDeiT {
       }
       assertThat(right / 60.0).as("top-1 on new images (chance 0.33)").isGreaterThan(0.6);
     }
-  }
-
-  /** 24x24 grey noise with a brighter left, top or right half: labels 0, 1, 2. */
-  private static ImageBatch halves(int[] labels, Random rnd) {
-    int n = labels.length, size = 24;
-    float[] px = new float[n * size * size];
-    for (int i = 0; i < n; i++) {
-      int c = rnd.nextInt(3);
-      labels[i] = c;
-      for (int y = 0; y < size; y++) {
-        for (int x = 0; x < size; x++) {
-          boolean bright = c == 0 ? x < size / 2 : c == 1 ? y < size / 2 : x >= size / 2;
-          px[(i * size + y) * size + x] = (float) (rnd.nextGaussian() * 0.5 + (bright ? 0.8 : -0.8));
-        }
-      }
-    }
-    return new ImageBatch(px, n, size, size, 1);
-  }
-
-  private static float[] oneHot(int[] labels) {
-    float[] t = new float[labels.length * 3];
-    for (int i = 0; i < labels.length; i++) {
-      t[i * 3 + labels[i]] = 1;
-    }
-    return t;
   }
 }

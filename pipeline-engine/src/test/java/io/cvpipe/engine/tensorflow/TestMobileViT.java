@@ -108,10 +108,12 @@ class TestMobileViT {
     Random rnd = new Random(4);
     try (Engine engine = Engines.tensorflow(spec, OptimizerSpec.sgd(1e-4), Device.CPU)) {
       for (int step = 0; step < 60; step++) {
-        engine.trainStep(halves(16, rnd, null), oneHot(lastLabels), 0.05f);
+        int[] labels = new int[16];
+        ImageBatch batch = GradientCheck.brightHalves(labels, rnd);
+        engine.trainStep(batch, GradientCheck.oneHot(labels), 0.05f);
       }
       int[] labels = new int[60];
-      float[] logits = engine.predict(halves(60, new Random(99), labels));
+      float[] logits = engine.predict(GradientCheck.brightHalves(labels, new Random(99)));
       int right = 0;
       for (int i = 0; i < 60; i++) {
         int best = 0;
@@ -122,32 +124,5 @@ class TestMobileViT {
       }
       assertThat(right / 60.0).as("top-1 on new images (chance 0.33)").isGreaterThan(0.6);
     }
-  }
-
-  private static int[] lastLabels;
-
-  private static ImageBatch halves(int n, Random rnd, int[] labels) {
-    int size = 24;
-    float[] px = new float[n * size * size];
-    lastLabels = labels != null ? labels : new int[n];
-    for (int i = 0; i < n; i++) {
-      int c = rnd.nextInt(3);
-      lastLabels[i] = c;
-      for (int y = 0; y < size; y++) {
-        for (int x = 0; x < size; x++) {
-          boolean bright = c == 0 ? x < size / 2 : c == 1 ? y < size / 2 : x >= size / 2;
-          px[(i * size + y) * size + x] = (float) (rnd.nextGaussian() * 0.5 + (bright ? 0.8 : -0.8));
-        }
-      }
-    }
-    return new ImageBatch(px, n, size, size, 1);
-  }
-
-  private static float[] oneHot(int[] labels) {
-    float[] t = new float[labels.length * 3];
-    for (int i = 0; i < labels.length; i++) {
-      t[i * 3 + labels[i]] = 1;
-    }
-    return t;
   }
 }
