@@ -35,8 +35,11 @@ public final class EvalStage implements Stage {
     if (!settings.compare().isEmpty()) {
       return List.of(Versions.table(spark, Tables.EVAL_METRICS));
     }
-    return List.of(Versions.table(spark, Tables.samples(settings.dataset())),
-        Versions.model(spark, ModelInput.location(settings.model(), settings.modelsDir())));
+    List<DataRef> inputs = new java.util.ArrayList<>(List.of(Versions.table(spark, Tables.samples(settings.dataset()))));
+    for (String model : settings.ensemble().isEmpty() ? List.of(settings.model()) : settings.ensemble()) {
+      inputs.add(Versions.model(spark, ModelInput.location(model, settings.modelsDir())));
+    }
+    return inputs;
   }
 
   @Override

@@ -51,6 +51,8 @@ final class ModelExport {
           settings.transformer().dropPath(), "token-pooling", Map.of("after", settings.transformer().pooling().after(),
           "keep", settings.transformer().pooling().keep())));
     }
+    // the kernels this process trained with (TF_ENABLE_ONEDNN_OPTS, see train.onednn)
+    description.put("trained-kernels", "0".equals(System.getenv("TF_ENABLE_ONEDNN_OPTS")) ? "eigen" : "onednn");
     description.put("parameters", engine.parameterCount());
     // one image's forward pass at the training base size, as the engine counts it (a multiply-add is two)
     description.put("forward-gflops", Engines.forwardFlops(settings.modelSpec(labels.size()),

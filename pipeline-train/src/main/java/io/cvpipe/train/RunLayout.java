@@ -36,16 +36,24 @@ final class RunLayout {
     layout.put("train.stem-stride", String.valueOf(spec.stemStride()));
     layout.put("train.stem-pool", String.valueOf(spec.stemPool()));
     layout.put("train.output-stride", String.valueOf(spec.outputStride()));
-    if (!spec.transformer().equals(ModelSpec.Transformer.DEFAULT)) { // runs from before transformers match as they were
-      layout.put("train.patch-size", String.valueOf(spec.transformer().patch()));
-      layout.put("train.depth", String.valueOf(spec.transformer().depth()));
-      layout.put("train.dropout", String.valueOf(spec.transformer().dropout()));
-      layout.put("train.drop-path", String.valueOf(spec.transformer().dropPath()));
-      layout.put("train.token-pooling.after", String.valueOf(spec.transformer().pooling().after()));
-      layout.put("train.token-pooling.keep", String.valueOf(spec.transformer().pooling().keep()));
-    }
+    layout.putAll(transformerKeys(spec.transformer()));
     layout.put("classes", String.valueOf(spec.classes()));
     return layout;
+  }
+
+  /**
+   * A transformer's layout keys (dropout and stochastic depth are recipe, not layout); a file from before they were
+   * recorded holds the defaults.
+   */
+  private static final Map<String, String> TRANSFORMER_DEFAULTS = transformerKeys(ModelSpec.Transformer.DEFAULT);
+
+  private static Map<String, String> transformerKeys(ModelSpec.Transformer t) {
+    Map<String, String> keys = new LinkedHashMap<>();
+    keys.put("train.patch-size", String.valueOf(t.patch()));
+    keys.put("train.depth", String.valueOf(t.depth()));
+    keys.put("train.token-pooling.after", String.valueOf(t.pooling().after()));
+    keys.put("train.token-pooling.keep", String.valueOf(t.pooling().keep()));
+    return keys;
   }
 
   /**
@@ -59,7 +67,7 @@ final class RunLayout {
       Map<String, String> recorded = read(file);
       List<String> differences = new ArrayList<>();
       wanted.forEach((key, value) -> {
-        String before = recorded.get(key);
+        String before = recorded.containsKey(key) ? recorded.get(key) : TRANSFORMER_DEFAULTS.get(key);
         if (before != null && !before.equals(value)) {
           differences.add(key + " = " + before + " there, " + value + " now");
         }

@@ -134,7 +134,9 @@ public final class TrainJob {
       TrainLoop.Segment segment = new TrainLoop.Segment(finished,
           settings.set().segmentEnd(finished.size(), settings.epochs()), skips);
       List<EpochMetrics> metrics;
-      if (settings.tasks() == 1) {
+      // one task trains in the executor's own process, unless its TensorFlow must load with other kernels
+      // (train.onednn): TF_ENABLE_ONEDNN_OPTS is read once per process, so then a training process of its own
+      if (settings.tasks() == 1 && settings.oneDnnVariable(System.getenv()) == null) {
         TaskBody body = new TaskBody(settings, new ArrayList<>(labels), train.locations(), val.locations(), projection,
             reinforced, conf, runDirectory, segment);
         metrics = await(body, 1, runDir, snapshot.snapshotId());

@@ -87,11 +87,28 @@ class TestTrainJob {
         .isEqualTo(Map.of("kind", "msc-vbs", "crop-sizes", List.of(24, 32, 40)));
     assertThat(description.get("stem")).isEqualTo(Map.of("stride", 1, "max-pool", false));
     assertThat(description.get("output-stride")).as("the architecture's own").isEqualTo(0);
+    if (!System.getenv().containsKey("TF_ENABLE_ONEDNN_OPTS")) {
+      assertThat(description.get("trained-kernels")).as("a CNN keeps TensorFlow's default").isEqualTo("onednn");
+    }
     long withWeights = rows.stream().filter(r -> Files.exists(Path.of(r.getString(4), "variables.index"))).count();
     assertThat(withWeights).as("latest + 3 best keep their weights").isBetween(3L, 4L);
     assertThat(rows).allMatch(r -> Files.exists(Path.of(r.getString(4), "epoch.properties")));
     double bestTop1 = rows.stream().mapToDouble(r -> r.getDouble(2)).max().orElseThrow();
     assertThat(((Number) description.get("top1")).doubleValue()).isEqualTo(bestTop1);
+  }
+
+  @Test
+  void aTransformerTrainsOnEigensKernelsInAProcessOfItsOwn() throws Exception {
+    // train.onednn=auto: TF_ENABLE_ONEDNN_OPTS=0 for mobilevit-*, so even one task trains in a worker process
+    org.junit.jupiter.api.Assumptions.assumeFalse(System.getenv().containsKey("TF_ENABLE_ONEDNN_OPTS"),
+        "the environment sets TF_ENABLE_ONEDNN_OPTS, which auto keeps");
+    List<EpochMetrics> metrics = new TrainJob(spark, settings("train.run=tiny-vit", "train.model=mobilevitv2",
+        "train.width=0.25", "train.epochs=1", "train.optimizer.kind=adamw", "train.lr.max=0.002")).run();
+    assertThat(metrics).hasSize(1);
+    Map<?, ?> description = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+        tmp.resolve("models/tiny-vit/final/model.json").toFile(), Map.class);
+    assertThat(description.get("trained-kernels")).isEqualTo("eigen");
+    assertThat(description.get("model")).isEqualTo("mobilevitv2");
   }
 
   @Test

@@ -72,8 +72,10 @@ final class TokenPooling {
       return tf.constant((int) Math.max(1, Math.round(keep * n)));
     }
     Operand<TFloat32> count = tf.dtypes.cast(tf.gather(tf.shape(tokens), tf.constant(1), tf.constant(0)), TFloat32.class);
-    return tf.math.maximum(tf.dtypes.cast(tf.math.round(tf.math.mul(count, tf.constant((float) keep))), TInt32.class),
-        tf.constant(1));
+    // floor(keep N + 0.5): Math.round's half-up (TensorFlow's Round rounds half to even)
+    Operand<TFloat32> rounded = tf.math.floor(tf.math.add(tf.math.mul(count, tf.constant((float) keep)),
+        tf.constant(0.5f)));
+    return tf.math.maximum(tf.dtypes.cast(rounded, TInt32.class), tf.constant(1));
   }
 
   /** One-hot of {@code indices} [B, M] over {@code shape[axis]} classes, as float32 [B, M, classes]. */
