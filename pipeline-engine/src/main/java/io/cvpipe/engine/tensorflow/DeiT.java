@@ -65,7 +65,7 @@ final class DeiT {
         Operand<TFloat32> rest = tf.stridedSlice(tokens, tf.constant(new int[] {0, 1, 0}),
             tf.constant(new int[] {0, 0, 0}), tf.constant(new int[] {1, 1, 1}), StridedSlice.beginMask(0b101L),
             StridedSlice.endMask(0b111L));
-        tokens = tf.concat(List.of(clsToken, TokenPooling.pool(tf, rest, block.attention(), d, pooling.keep())), tf.constant(1));
+        tokens = tf.concat(List.of(clsToken, TokenPooling.pool(tf, rest, block.attention(), pooling.keep())), tf.constant(1));
       }
     }
     Operand<TFloat32> head = tf.reshape(first(tf, l.layerNorm("norm", tokens, d), d), tf.constant(new int[] {-1, (int) d}));

@@ -31,7 +31,7 @@ final class TokenPooling {
    * Pools {@code tokens} [B, N, d] (the patch tokens, class token excluded) to [B, K, d] with the significance
    * {@code attention} [B, heads, 1 + N, 1 + N] of the block that made them (class token first).
    */
-  static Operand<TFloat32> pool(Ops tf, Operand<TFloat32> tokens, Operand<TFloat32> attention, long d, double keep) {
+  static Operand<TFloat32> pool(Ops tf, Operand<TFloat32> tokens, Operand<TFloat32> attention, double keep) {
     Operand<TFloat32> x = tf.stopGradient(tokens);
     // significance: attention received, summed over heads and queries, without the class token's column
     Operand<TFloat32> received = tf.reduceSum(attention, tf.constant(new int[] {1, 2}));

@@ -85,4 +85,17 @@ final class GradientCheck {
     }
     return t;
   }
+
+  /** Exports the engine's model to {@code dir} and asserts the SavedModel's logits of {@code batch} are the engine's. */
+  static void exportPredictsAsTheEngine(io.cvpipe.engine.Engine engine, ImageBatch batch, java.nio.file.Path dir) {
+    float[] expected = engine.predict(batch);
+    engine.exportSavedModel(dir);
+    try (var predictor = io.cvpipe.engine.Engines.savedModel(dir)) {
+      float[] exported = predictor.predict(batch);
+      assertThat(exported).hasSameSizeAs(expected);
+      for (int i = 0; i < expected.length; i++) {
+        assertThat(exported[i]).isCloseTo(expected[i], within(1e-4f));
+      }
+    }
+  }
 }
