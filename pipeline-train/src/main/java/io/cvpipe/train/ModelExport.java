@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.cvpipe.engine.Engine;
 import io.cvpipe.engine.Engines;
 import io.cvpipe.engine.ModelSpec;
+import io.cvpipe.engine.OneDnn;
 import io.cvpipe.train.sampler.Scale;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,7 +53,7 @@ final class ModelExport {
           "keep", settings.transformer().pooling().keep())));
     }
     // the kernels this process trained with (TF_ENABLE_ONEDNN_OPTS, see train.onednn)
-    description.put("trained-kernels", "0".equals(System.getenv("TF_ENABLE_ONEDNN_OPTS")) ? "eigen" : "onednn");
+    description.put("trained-kernels", OneDnn.enabled() ? "onednn" : "eigen");
     description.put("parameters", engine.parameterCount());
     // one image's forward pass at the training base size, as the engine counts it (a multiply-add is two)
     description.put("forward-gflops", Engines.forwardFlops(settings.modelSpec(labels.size()),

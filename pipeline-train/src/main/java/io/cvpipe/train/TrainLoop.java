@@ -7,6 +7,7 @@ import io.cvpipe.common.table.Tables;
 import io.cvpipe.engine.Engine;
 import io.cvpipe.engine.Engines;
 import io.cvpipe.engine.Execution;
+import io.cvpipe.engine.OneDnn;
 import io.cvpipe.engine.StepProfile;
 import io.cvpipe.train.input.BatchLoader;
 import io.cvpipe.train.input.InMemorySamples;
@@ -162,7 +163,7 @@ final class TrainLoop {
             settings.width(), engine.parameterCount(),
             Engines.forwardFlops(settings.modelSpec(classes), side, settings.sampler().baseWidth()) / 1e9, side,
             settings.sampler().baseWidth(), settings.precision().code(),
-            "0".equals(System.getenv("TF_ENABLE_ONEDNN_OPTS")) ? " (Eigen's kernels)" : " (oneDNN)", world > 1 ? world + " tasks, " : "", data.size(0), world > 1 ? "task" : "epoch",
+            OneDnn.enabled() ? " (oneDNN)" : " (Eigen's kernels)", world > 1 ? world + " tasks, " : "", data.size(0), world > 1 ? "task" : "epoch",
             val.size(), settings.sampler().kind().code(), sampler.scales());
       }
       int first = metrics.size();

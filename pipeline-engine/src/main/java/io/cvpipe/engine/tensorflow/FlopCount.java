@@ -51,7 +51,7 @@ public final class FlopCount {
 
   private static long flops(GraphOperation op) {
     return switch (op.type()) {
-      case "Conv2D" -> { // filter [kh, kw, in, out]: every output value is a dot product over kh * kw * in
+      case "Conv2D", "Conv" -> { // filter [kh, kw, in, out]: every output value is a dot product over kh * kw * in
         Shape filter = op.input(1).shape();
         yield 2 * op.output(0).shape().size() * filter.get(0) * filter.get(1) * filter.get(2);
       }

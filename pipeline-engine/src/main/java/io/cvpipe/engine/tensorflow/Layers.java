@@ -39,6 +39,7 @@ final class Layers {
   private final float bnMomentum;
   private final Map<String, Convolution> convolutions = new HashMap<>();
   private boolean training;
+  private boolean eigenForward;
   private boolean averaged;
   private Collectives synchronised;
   private int initCounter;
@@ -48,6 +49,14 @@ final class Layers {
     this.tf = tf;
     this.seed = seed;
     this.bnMomentum = bnMomentum;
+  }
+
+  /**
+   * Dense convolutions that follow run their forward pass on Eigen's kernel and their gradients on whatever
+   * TensorFlow picks ({@link GenericConv}): for CPUs where oneDNN is on.
+   */
+  void eigenForward(boolean on) {
+    this.eigenForward = on;
   }
 
   /**
@@ -124,6 +133,7 @@ final class Layers {
   private Operand<TFloat32> convolution(Convolution c) {
     List<Long> strides = Arrays.asList(1L, (long) c.stride(), (long) c.stride(), 1L);
     Operand<TFloat32> y = c.depthwise() ? tf.nn.depthwiseConv2dNative(c.input(), c.filter(), strides, "SAME")
+        : eigenForward ? GenericConv.conv(tf, c.input(), c.filter(), strides)
         : tf.nn.conv2d(c.input(), c.filter(), strides, "SAME");
     convolutions.put(y.op().name(), c);
     return y;

@@ -5,6 +5,7 @@ import io.cvpipe.engine.Engine;
 import io.cvpipe.engine.Execution;
 import io.cvpipe.engine.ImageBatch;
 import io.cvpipe.engine.ModelSpec;
+import io.cvpipe.engine.OneDnn;
 import io.cvpipe.engine.OptimizerSpec;
 import io.cvpipe.engine.Precision;
 import io.cvpipe.engine.Replicas;
@@ -104,6 +105,8 @@ public final class TensorFlowEngine implements Engine {
       learningRate = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
 
       Layers layers = new Layers(tf, spec.seed(), (float) optimizer.bnMomentum());
+      // oneDNN's forward convolutions lose to Eigen's on CPUs, its gradients win; bfloat16 stays all oneDNN's
+      layers.eigenForward(device != Device.GPU && execution.precision() == Precision.FLOAT32 && OneDnn.enabled());
       if (collectives != null && replicas.syncBatchNorm()) {
         Collectives.registerGradient();
         layers.synchronise(collectives);
