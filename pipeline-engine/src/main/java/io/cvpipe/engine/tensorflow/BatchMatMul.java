@@ -3,7 +3,6 @@ package io.cvpipe.engine.tensorflow;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.OperationAttributeInspector;
-import org.tensorflow.TensorFlow;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
 
@@ -13,8 +12,6 @@ import org.tensorflow.types.TFloat32;
  * gradient registered through TF Java's custom-gradient hook when TensorFlow's C++ registry lacks one.
  */
 final class BatchMatMul {
-
-  private static boolean gradientRegistered;
 
   private BatchMatMul() {}
 
@@ -36,11 +33,8 @@ final class BatchMatMul {
    * {@code A' B}: (B G', A G); {@code A' B'}: (B' G', G' A'). Same batch shapes only (no broadcasting).
    */
   @SuppressWarnings("unchecked")
-  private static synchronized void registerGradient() {
-    if (gradientRegistered) {
-      return;
-    }
-    TensorFlow.registerCustomGradient("BatchMatMulV2", (tf, op, upstream) -> {
+  private static void registerGradient() {
+    CustomGradients.registerOnce("BatchMatMulV2", (tf, op, upstream) -> {
       OperationAttributeInspector attributes = op.attributes();
       boolean adjX = attributes.getAttrBool("adj_x");
       boolean adjY = attributes.getAttrBool("adj_y");
@@ -58,6 +52,5 @@ final class BatchMatMul {
       }
       return List.of(product(tf, b, g, true, true), product(tf, g, a, true, true));
     });
-    gradientRegistered = true;
   }
 }

@@ -3,7 +3,6 @@ package io.cvpipe.engine.tensorflow;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.OperationAttributeInspector;
-import org.tensorflow.TensorFlow;
 import org.tensorflow.OperationBuilder;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.family.TType;
@@ -19,7 +18,6 @@ final class Collectives {
   private static final long GROUP_KEY = 1;
   /** Instance keys of gradient all-reduces: the forward key plus this. */
   private static final long GRADIENT_KEYS = 1L << 24;
-  private static boolean gradientRegistered;
 
   private final int size;
   private final float timeoutSeconds;
@@ -69,11 +67,8 @@ final class Collectives {
    * the group of the gradients of the outputs, itself an all-reduce, keyed far from the forward keys so that the
    * members pair the same ops. Only sums are differentiable here (a mean would need the division too).
    */
-  static synchronized void registerGradient() {
-    if (gradientRegistered) {
-      return;
-    }
-    TensorFlow.registerCustomGradient("CollectiveReduce", (tf, op, upstream) -> {
+  static void registerGradient() {
+    CustomGradients.registerOnce("CollectiveReduce", (tf, op, upstream) -> {
       OperationAttributeInspector attributes = op.attributes();
       if (!"Id".equals(attributes.getAttrString("final_op"))) {
         throw new IllegalStateException("only a sum over the group is differentiable, not " + op.name());
@@ -82,6 +77,5 @@ final class Collectives {
           GRADIENT_KEYS + attributes.getAttrInt("instance_key"), "Id", attributes.getAttrFloat("timeout_seconds"),
           attributes.getAttrString("communication_hint")));
     });
-    gradientRegistered = true;
   }
 }

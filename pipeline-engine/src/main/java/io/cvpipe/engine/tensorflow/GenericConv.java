@@ -3,7 +3,6 @@ package io.cvpipe.engine.tensorflow;
 import java.util.Arrays;
 import java.util.List;
 import org.tensorflow.Operand;
-import org.tensorflow.TensorFlow;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
 
@@ -16,8 +15,6 @@ import org.tensorflow.types.TFloat32;
  * gradients are 1.3-2.7x faster than Eigen's at every size measured (README, "Benchmark").
  */
 final class GenericConv {
-
-  private static boolean gradientRegistered;
 
   private GenericConv() {}
 
@@ -33,11 +30,8 @@ final class GenericConv {
   }
 
   @SuppressWarnings("unchecked")
-  private static synchronized void registerGradient() {
-    if (gradientRegistered) {
-      return;
-    }
-    TensorFlow.registerCustomGradient("Conv", (tf, op, upstream) -> {
+  private static void registerGradient() {
+    CustomGradients.registerOnce("Conv", (tf, op, upstream) -> {
       List<Long> strides = Arrays.stream(op.attributes().getAttrIntList("strides")).boxed().toList();
       Operand<TFloat32> x = (Operand<TFloat32>) op.input(0);
       Operand<TFloat32> filter = (Operand<TFloat32>) op.input(1);
@@ -45,6 +39,5 @@ final class GenericConv {
       return List.of(tf.nn.conv2dBackpropInput(tf.shape(x), filter, g, strides, "SAME"),
           tf.nn.conv2dBackpropFilter(x, tf.shape(filter), g, strides, "SAME"));
     });
-    gradientRegistered = true;
   }
 }
