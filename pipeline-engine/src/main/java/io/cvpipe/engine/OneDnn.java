@@ -1,7 +1,5 @@
 package io.cvpipe.engine;
 
-import java.util.Locale;
-
 /** Whether TensorFlow runs oneDNN's kernels in this process. */
 public final class OneDnn {
 
@@ -13,6 +11,7 @@ public final class OneDnn {
    */
   public static boolean enabled() {
     String value = System.getenv("TF_ENABLE_ONEDNN_OPTS");
-    return value == null || !(value.trim().equals("0") || value.trim().toLowerCase(Locale.ROOT).equals("false"));
+    String v = value == null ? "" : value.trim();
+    return !(v.equals("0") || v.equalsIgnoreCase("false"));
   }
 }

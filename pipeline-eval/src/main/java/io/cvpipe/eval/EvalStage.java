@@ -7,6 +7,7 @@ import io.cvpipe.common.stage.StageKind;
 import io.cvpipe.common.stage.StageResult;
 import io.cvpipe.common.stage.Versions;
 import io.cvpipe.common.table.Tables;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
@@ -35,7 +36,7 @@ public final class EvalStage implements Stage {
     if (!settings.compare().isEmpty()) {
       return List.of(Versions.table(spark, Tables.EVAL_METRICS));
     }
-    List<DataRef> inputs = new java.util.ArrayList<>(List.of(Versions.table(spark, Tables.samples(settings.dataset()))));
+    List<DataRef> inputs = new ArrayList<>(List.of(Versions.table(spark, Tables.samples(settings.dataset()))));
     for (String model : settings.ensemble().isEmpty() ? List.of(settings.model()) : settings.ensemble()) {
       inputs.add(Versions.model(spark, ModelInput.location(model, settings.modelsDir())));
     }
