@@ -1,5 +1,7 @@
 package io.cvpipe.engine;
 
+import java.util.Map;
+
 /** Whether TensorFlow runs oneDNN's kernels in this process. */
 public final class OneDnn {
 
@@ -10,7 +12,12 @@ public final class OneDnn {
    * variable says {@code 0} or {@code false} (on is the default of its x86 Linux builds).
    */
   public static boolean enabled() {
-    String value = System.getenv("TF_ENABLE_ONEDNN_OPTS");
+    return enabled(System.getenv());
+  }
+
+  /** The same reading for a process started with {@code environment}. */
+  public static boolean enabled(Map<String, String> environment) {
+    String value = environment.get("TF_ENABLE_ONEDNN_OPTS");
     String v = value == null ? "" : value.trim();
     return !(v.equals("0") || v.equalsIgnoreCase("false"));
   }

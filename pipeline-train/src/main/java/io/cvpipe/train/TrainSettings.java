@@ -7,6 +7,7 @@ import io.cvpipe.common.settings.Settings;
 import io.cvpipe.common.table.Tables;
 import io.cvpipe.engine.Device;
 import io.cvpipe.engine.ModelSpec;
+import io.cvpipe.engine.OneDnn;
 import io.cvpipe.engine.OptimizerSpec;
 import io.cvpipe.engine.Precision;
 import io.cvpipe.train.recipe.LearningRateSchedule;
@@ -16,6 +17,7 @@ import io.cvpipe.train.sampler.SamplerSpec;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Everything a training run needs, read and checked once before Spark starts. */
 public record TrainSettings(
@@ -55,7 +57,7 @@ public record TrainSettings(
     int maxAttempts,
     int collectiveTimeoutSeconds,
     int threads,
-    OneDnn oneDnn,
+    OneDnnChoice oneDnn,
     long workerHeapBytes,
     SetSettings set,
     int crashRank,
@@ -280,13 +282,13 @@ public record TrainSettings(
   }
 
   /** Whether the training process runs TensorFlow's oneDNN kernels ({@code TF_ENABLE_ONEDNN_OPTS}). */
-  public enum OneDnn {
+  public enum OneDnnChoice {
     /** The environment's TF_ENABLE_ONEDNN_OPTS if set; else off for the transformers, TensorFlow's default otherwise. */
     AUTO("auto"), ON("on"), OFF("off");
 
     private final String code;
 
-    OneDnn(String code) {
+    OneDnnChoice(String code) {
       this.code = code;
     }
 
@@ -300,10 +302,11 @@ public record TrainSettings(
    * TensorFlow 2.18's oneDNN convolution input gradient is wrong for some shapes that MobileViT has (README,
    * "MobileViT"), so the transformers train on Eigen's kernels unless told otherwise.
    */
-  public String oneDnnVariable(java.util.Map<String, String> environment) {
+  public String oneDnnVariable(Map<String, String> environment) {
+    boolean enabled = OneDnn.enabled(environment);
     return switch (oneDnn) {
-      case ON -> "1";
-      case OFF -> "0";
+      case ON -> enabled ? null : "1";
+      case OFF -> enabled ? "0" : null;
       case AUTO -> environment.containsKey("TF_ENABLE_ONEDNN_OPTS") || !transformer(model) ? null : "0";
     };
   }
@@ -312,13 +315,13 @@ public record TrainSettings(
     return model.startsWith("mobilevit") || model.startsWith("deit");
   }
 
-  private static OneDnn oneDnn(Settings s, String model) {
-    OneDnn choice = s.choice("train.onednn", OneDnn.class, OneDnn::code);
-    boolean off = choice == OneDnn.OFF || (choice == OneDnn.AUTO && transformer(model)
+  private static OneDnnChoice oneDnn(Settings s, String model) {
+    OneDnnChoice choice = s.choice("train.onednn", OneDnnChoice.class, OneDnnChoice::code);
+    boolean off = choice == OneDnnChoice.OFF || (choice == OneDnnChoice.AUTO && transformer(model)
         && !System.getenv().containsKey("TF_ENABLE_ONEDNN_OPTS"));
     if (off && s.choice("train.precision", Precision.class, Precision::code) == Precision.BFLOAT16) {
       throw Errors.setting("train.onednn", "bfloat16 is oneDNN's rewrite, and oneDNN is off for train.model = " + model
-          + (choice == OneDnn.AUTO ? " (auto: its convolution input gradients are wrong for some of this model's shapes, "
+          + (choice == OneDnnChoice.AUTO ? " (auto: its convolution input gradients are wrong for some of this model's shapes, "
           + "see README)" : "") + ". Train in float32, or set train.onednn=on to accept oneDNN");
     }
     return choice;

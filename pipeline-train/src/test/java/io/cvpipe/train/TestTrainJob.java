@@ -163,8 +163,13 @@ class TestTrainJob {
     assertThat(settings("train.model=mobilevit-xxs").oneDnnVariable(Map.of())).isEqualTo("0");
     assertThat(settings("train.model=deit-tiny").oneDnnVariable(Map.of("TF_ENABLE_ONEDNN_OPTS", "1"))).isNull();
     assertThat(settings("train.model=resnet18").oneDnnVariable(Map.of())).as("TensorFlow's default").isNull();
-    assertThat(settings("train.model=mobilevitv2", "train.onednn=on").oneDnnVariable(Map.of())).isEqualTo("1");
+    assertThat(settings("train.model=mobilevitv2", "train.onednn=on").oneDnnVariable(Map.of()))
+        .as("on is TensorFlow's default: no process of its own").isNull();
+    assertThat(settings("train.model=mobilevitv2", "train.onednn=on").oneDnnVariable(Map.of("TF_ENABLE_ONEDNN_OPTS", "false")))
+        .isEqualTo("1");
     assertThat(settings("train.onednn=off").oneDnnVariable(Map.of("TF_ENABLE_ONEDNN_OPTS", "1"))).isEqualTo("0");
+    assertThat(settings("train.onednn=off").oneDnnVariable(Map.of())).isEqualTo("0");
+    assertThat(settings("train.onednn=off").oneDnnVariable(Map.of("TF_ENABLE_ONEDNN_OPTS", " 0"))).isNull();
     assertThatThrownBy(() -> settings("train.onednn=off", "train.precision=bfloat16"))
         .hasMessageContaining("train.onednn: bfloat16 is oneDNN's rewrite, and oneDNN is off for train.model = resnet18");
     assertThatThrownBy(() -> settings("train.optimizer.gradient-clip=-1"))
