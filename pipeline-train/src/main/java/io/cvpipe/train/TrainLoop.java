@@ -142,6 +142,7 @@ final class TrainLoop {
     float[] std = settings.channels() == 1 ? new float[] {0.25f} : Pixels.IMAGENET_STD;
     int threads = settings.loaderThreads() > 0 ? settings.loaderThreads()
         : member.execution().threads() > 0 ? member.execution().threads() : Runtime.getRuntime().availableProcessors();
+    val.keepDecoded(settings.decodedCacheBudget());
     Sampler sampler = new Sampler(settings.sampler(), settings.seed());
     Objective objective = Objective.of(classes, settings.labelSmoothing());
     Path runDir = runDirectory.local();
@@ -199,6 +200,7 @@ final class TrainLoop {
         double lr = settings.schedule().at(iteration, epoch);
         Share share = data.load(epoch);
         InMemorySamples train = share.samples();
+        train.keepDecoded(settings.decodedCacheBudget());
         Reinforcement reinforcement = share.reinforcement();
         List<BatchPlan> plans = plans(sampler, train, skips, epoch);
         long fullSteps = skips.isEmpty() ? plans.size() : sampler.epoch(data.size(epoch), epoch, 0, 1).size();

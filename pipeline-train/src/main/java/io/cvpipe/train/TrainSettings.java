@@ -50,6 +50,7 @@ public record TrainSettings(
     int prefetch,
     int logEvery,
     long maxTaskBytes,
+    long decodedCacheBytes,
     boolean resume,
     int keepBest,
     int tasks,
@@ -124,6 +125,7 @@ public record TrainSettings(
         s.intIn("train.prefetch", 1, 1024),
         s.intIn("train.log-every", 1, 1_000_000),
         s.bytes("train.max-task-bytes"),
+        "auto".equals(s.stringOr("train.decoded-cache", "auto")) ? -1 : s.bytes("train.decoded-cache"),
         s.bool("train.resume"),
         s.intIn("train.keep-best", 1, 1_000_000),
         s.intIn("train.tasks", 1, 4096),
@@ -309,6 +311,14 @@ public record TrainSettings(
       case OFF -> enabled ? "0" : null;
       case AUTO -> environment.containsKey("TF_ENABLE_ONEDNN_OPTS") || !transformer(model) ? null : "0";
     };
+  }
+
+  /**
+   * The decoded pixels a training task keeps between epochs, per sample store (training and validation): the
+   * setting, or with {@code auto} an eighth of this JVM's heap.
+   */
+  public long decodedCacheBudget() {
+    return decodedCacheBytes >= 0 ? decodedCacheBytes : Runtime.getRuntime().maxMemory() / 8;
   }
 
   static boolean transformer(String model) {

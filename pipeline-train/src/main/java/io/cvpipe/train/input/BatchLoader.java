@@ -272,11 +272,7 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
   }
 
   private BufferedImage decode(int index) throws java.io.IOException {
-    BufferedImage image = Pixels.decode(samples.image(index));
-    if (image == null) {
-      throw new IllegalArgumentException("no decoder for these bytes");
-    }
-    return image;
+    return samples.decode(index);
   }
 
   private BufferedImage partner(long partnerId) throws java.io.IOException {

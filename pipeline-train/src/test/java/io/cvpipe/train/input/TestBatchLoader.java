@@ -70,6 +70,36 @@ class TestBatchLoader {
   }
 
   @Test
+  void keptDecodedImagesGiveTheSameBatchesWithinTheirBudget() throws Exception {
+    List<BatchPlan> plans = new Sampler(new SamplerSpec(SamplerKind.MSC_VBS, 32, 32, 8, 16, 48, 3, 8), 1).epoch(40, 0, 0, 1);
+    List<LoadedBatch> decodedEachTime = load(plans, samples(40), View.TRAIN, 0, new ArrayList<>());
+    long oneImage = 60 * 40 * 3; // a 60x40 colour JPEG decodes to 3 bytes a pixel
+
+    InMemorySamples all = samples(40);
+    all.keepDecoded(1L << 30);
+    for (int epoch = 0; epoch < 2; epoch++) { // the second epoch reads only kept images
+      List<LoadedBatch> batches = load(plans, all, View.TRAIN, 0, new ArrayList<>());
+      for (int b = 0; b < plans.size(); b++) {
+        assertThat(batches.get(b).images().pixels()).as("epoch %d, batch %d", epoch, b)
+            .containsExactly(decodedEachTime.get(b).images().pixels());
+      }
+      assertThat(all.decodedBytes()).isEqualTo(40 * oneImage);
+    }
+    assertThat(all.decode(7)).isSameAs(all.decode(7));
+
+    InMemorySamples some = samples(40);
+    some.keepDecoded(10 * oneImage + oneImage / 2);
+    load(plans, some, View.TRAIN, 0, new ArrayList<>());
+    assertThat(some.decodedBytes()).isEqualTo(10 * oneImage);
+    InMemorySamples none = samples(40);
+    none.keepDecoded(0);
+    assertThat(load(plans, none, View.TRAIN, 0, new ArrayList<>()).get(0).images().pixels())
+        .containsExactly(decodedEachTime.get(0).images().pixels());
+    assertThat(none.decodedBytes()).isZero();
+    assertThat(none.decode(7)).isNotSameAs(none.decode(7));
+  }
+
+  @Test
   void theValidationViewIsTheCentreCropOfTheGivenFraction() throws Exception {
     InMemorySamples store = samples(2);
     for (double fraction : new double[] {RandomResizedCrop.CROP_FRACTION, 1.0}) {
