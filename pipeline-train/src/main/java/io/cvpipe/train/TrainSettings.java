@@ -125,7 +125,7 @@ public record TrainSettings(
         s.intIn("train.prefetch", 1, 1024),
         s.intIn("train.log-every", 1, 1_000_000),
         s.bytes("train.max-task-bytes"),
-        "auto".equals(s.stringOr("train.decoded-cache", "auto")) ? -1 : s.bytes("train.decoded-cache"),
+        bytesOr(s, "train.decoded-cache", -1),
         s.bool("train.resume"),
         s.intIn("train.keep-best", 1, 1_000_000),
         s.intIn("train.tasks", 1, 4096),
@@ -134,7 +134,7 @@ public record TrainSettings(
         collectiveTimeout(s),
         s.intIn("train.threads", 0, 4096),
         oneDnn(s, model),
-        "auto".equals(s.stringOr("train.worker-heap", "auto")) ? 0 : s.bytes("train.worker-heap"),
+        bytesOr(s, "train.worker-heap", 0),
         SetSettings.from(s),
         s.intIn("train.test-hook.crash-rank", -1, 4095),
         s.longAtLeast("train.test-hook.crash-step", 0),
@@ -319,6 +319,11 @@ public record TrainSettings(
    */
   public long decodedCacheBudget() {
     return decodedCacheBytes >= 0 ? decodedCacheBytes : Runtime.getRuntime().maxMemory() / 8;
+  }
+
+  /** A size in bytes, or {@code whenAuto} where the key says {@code auto} (its default). */
+  private static long bytesOr(Settings s, String key, long whenAuto) {
+    return "auto".equals(s.stringOr(key, "auto")) ? whenAuto : s.bytes(key);
   }
 
   static boolean transformer(String model) {

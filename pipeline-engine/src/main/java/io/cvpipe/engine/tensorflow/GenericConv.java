@@ -19,6 +19,13 @@ import org.tensorflow.types.TFloat32;
  */
 final class GenericConv {
 
+  /**
+   * The name of the convolutions that {@link #mirrorable} admits. The gradient function cannot ask for the
+   * filter's shape (TensorFlow holds the graph's lock while it builds gradients, and a shape query takes it), so
+   * the choice made when the op was built travels in its name.
+   */
+  private static final String MIRRORABLE = "ConvStride1OddKernel";
+
   private GenericConv() {}
 
   static Operand<TFloat32> conv(Ops tf, Operand<TFloat32> x, Operand<TFloat32> filter, List<Long> strides) {
@@ -47,13 +54,6 @@ final class GenericConv {
     return strides.stream().allMatch(s -> s == 1) && filter.numDimensions() == 4
         && filter.size(0) > 0 && filter.size(0) % 2 == 1 && filter.size(1) > 0 && filter.size(1) % 2 == 1;
   }
-
-  /**
-   * The name of the convolutions that {@link #mirrorable} admits. The gradient function cannot ask for the
-   * filter's shape (TensorFlow holds the graph's lock while it builds gradients, and a shape query takes it), so
-   * the choice made when the op was built travels in its name.
-   */
-  private static final String MIRRORABLE = "ConvStride1OddKernel";
 
   private static boolean mirrorable(GraphOperation op) {
     String name = op.name();

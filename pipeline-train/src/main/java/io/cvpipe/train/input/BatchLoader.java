@@ -232,7 +232,7 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
     for (int index : plan.indices()) {
       long id = samples.sampleId(index);
       try {
-        BufferedImage image = decode(index);
+        BufferedImage image = samples.decode(index);
         Random random = new Random(mix(seed, epoch, id));
         StoredAugmentation stored = reinforcement == null ? null : reinforcement.pick(id, random);
         if (stored != null) {
@@ -271,17 +271,13 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
     return new LoadedBatch(new ImageBatch(pixels, n, h, w, channels), labels, ids, targets, skipped);
   }
 
-  private BufferedImage decode(int index) throws java.io.IOException {
-    return samples.decode(index);
-  }
-
   private BufferedImage partner(long partnerId) throws java.io.IOException {
     int index = samples.indexOf(partnerId);
     if (index < 0) {
       throw new IllegalArgumentException("its stored augmentation mixes with sample_id " + partnerId
           + ", which is not in the training split");
     }
-    return decode(index);
+    return samples.decode(index);
   }
 
   /** A per-(seed, epoch, sample) random stream (SplitMix64 finaliser over the three). */
