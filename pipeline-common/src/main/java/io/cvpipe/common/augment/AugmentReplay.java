@@ -1,6 +1,5 @@
 package io.cvpipe.common.augment;
 
-import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 
 /**
@@ -17,7 +16,7 @@ public final class AugmentReplay {
    * augmentation replays to: reinforced tables fingerprint it, so their next run makes a new version instead of
    * pairing old teacher answers with new pixels.
    */
-  public static final int VERSION = 3; // 2: torchvision's RandAugment pixels; 3: ml-dr's MixUp-then-CutMix, erasing before normalisation
+  public static final int VERSION = 4; // 2: torchvision's RandAugment pixels; 3: ml-dr's MixUp-then-CutMix, erasing before normalisation; 4: PIL's antialiased bilinear resize and luma grey instead of Java2D's
 
   private AugmentReplay() {}
 
@@ -67,11 +66,7 @@ public final class AugmentReplay {
     } else {
       target = RandAugment.apply(Pixels.crop(image, crop, height, width, 3), ops);
       if (channels == 1) {
-        BufferedImage grey = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
-        Graphics2D g = grey.createGraphics();
-        g.drawImage(target, 0, 0, null);
-        g.dispose();
-        target = grey;
+        target = Pixels.grey(target);
       }
     }
     float[] out = new float[height * width * channels];

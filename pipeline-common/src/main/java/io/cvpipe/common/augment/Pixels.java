@@ -1,15 +1,16 @@
 package io.cvpipe.common.augment;
 
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.awt.image.DataBufferInt;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import javax.imageio.ImageIO;
 
 /**
  * Image bytes to normalised float pixels (HWC, RGB or grey): decode, crop a {@link CropBox}, resize
- * bilinearly to the output size, mirror, and normalise {@code (x / 255 - mean) / std} per channel.
+ * bilinearly to the output size (PIL's filter, see {@link Resize}), mirror, and normalise
+ * {@code (x / 255 - mean) / std} per channel.
  */
 public final class Pixels {
 
@@ -25,25 +26,70 @@ public final class Pixels {
   }
 
   /**
-   * Writes {@code height x width x channels} floats at {@code out[offset]}. With 1 channel the image is
-   * converted to grey, with 3 to RGB; mean and std have one value per channel.
+   * Writes {@code height x width x channels} floats at {@code out[offset]}: the box cut, resized and mirrored as
+   * {@link #crop} does, then normalised. With 1 channel the image is grey, with 3 RGB; mean and std have one value
+   * per channel.
    */
   public static void render(BufferedImage image, CropBox box, int height, int width, int channels, float[] mean,
       float[] std, float[] out, int offset) {
-    normalise(crop(image, box, height, width, channels), mean, std, out, offset);
+    float[] table = normalised(channels, mean, std);
+    Resize.resize(image, box, height, width, channels, (y, sums, length) -> {
+      int at = offset + y * length;
+      if (channels == 1) {
+        for (int i = 0; i < length; i++) {
+          out[at + i] = table[Resize.level(sums[i])];
+        }
+        return;
+      }
+      for (int i = 0; i < length; i += 3) {
+        out[at + i] = table[Resize.level(sums[i])];
+        out[at + i + 1] = table[256 | Resize.level(sums[i + 1])];
+        out[at + i + 2] = table[512 | Resize.level(sums[i + 2])];
+      }
+    });
   }
 
-  /** The box of the image, mirrored when it says so, resized bilinearly to {@code height x width}. */
+  /** {@code (level / 255 - mean) / std} of each channel's 256 levels, at {@code channel * 256 + level}. */
+  private static float[] normalised(int channels, float[] mean, float[] std) {
+    float[] table = new float[channels << 8];
+    for (int c = 0; c < channels; c++) {
+      for (int level = 0; level < 256; level++) {
+        table[c << 8 | level] = (level / 255f - mean[c]) / std[c];
+      }
+    }
+    return table;
+  }
+
+  /**
+   * The box of the image resized to {@code height x width} with PIL's bilinear filter (antialiased when
+   * shrinking), mirrored when the box says so: a {@code TYPE_BYTE_GRAY} image for 1 channel, {@code TYPE_INT_RGB}
+   * for 3.
+   */
   public static BufferedImage crop(BufferedImage image, CropBox box, int height, int width, int channels) {
-    BufferedImage target = new BufferedImage(width, height,
-        channels == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = target.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-    int x0 = box.flip() ? box.left() + box.width() : box.left();
-    int x1 = box.flip() ? box.left() : box.left() + box.width();
-    g.drawImage(image, 0, 0, width, height, x0, box.top(), x1, box.top() + box.height(), null);
-    g.dispose();
-    return target;
+    byte[] levels = Resize.crop(image, box, height, width, channels);
+    if (channels == 1) {
+      BufferedImage grey = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
+      System.arraycopy(levels, 0, ((DataBufferByte) grey.getRaster().getDataBuffer()).getData(), 0, levels.length);
+      return grey;
+    }
+    BufferedImage rgb = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    int[] packed = ((DataBufferInt) rgb.getRaster().getDataBuffer()).getData();
+    for (int i = 0; i < packed.length; i++) {
+      packed[i] = (levels[i * 3] & 0xFF) << 16 | (levels[i * 3 + 1] & 0xFF) << 8 | (levels[i * 3 + 2] & 0xFF);
+    }
+    return rgb;
+  }
+
+  /** A {@code TYPE_INT_RGB} image in grey ({@code TYPE_BYTE_GRAY}), by PIL's {@code convert("L")} luma. */
+  static BufferedImage grey(BufferedImage rgb) {
+    int[] packed = ((DataBufferInt) rgb.getRaster().getDataBuffer()).getData();
+    BufferedImage grey = new BufferedImage(rgb.getWidth(), rgb.getHeight(), BufferedImage.TYPE_BYTE_GRAY);
+    byte[] levels = ((DataBufferByte) grey.getRaster().getDataBuffer()).getData();
+    for (int i = 0; i < packed.length; i++) {
+      int p = packed[i];
+      levels[i] = (byte) Resize.luma((p >> 16) & 0xFF, (p >> 8) & 0xFF, p & 0xFF);
+    }
+    return grey;
   }
 
   /**
@@ -52,19 +98,21 @@ public final class Pixels {
    */
   public static void normalise(BufferedImage target, float[] mean, float[] std, float[] out, int offset) {
     if (target.getType() == BufferedImage.TYPE_BYTE_GRAY) {
-      byte[] grey = ((java.awt.image.DataBufferByte) target.getRaster().getDataBuffer()).getData();
+      byte[] grey = ((DataBufferByte) target.getRaster().getDataBuffer()).getData();
+      float[] table = normalised(1, mean, std);
       for (int i = 0; i < grey.length; i++) {
-        out[offset + i] = ((grey[i] & 0xFF) / 255f - mean[0]) / std[0];
+        out[offset + i] = table[grey[i] & 0xFF];
       }
       return;
     }
-    int[] rgb = ((java.awt.image.DataBufferInt) target.getRaster().getDataBuffer()).getData();
+    int[] rgb = ((DataBufferInt) target.getRaster().getDataBuffer()).getData();
+    float[] table = normalised(3, mean, std);
     for (int i = 0; i < rgb.length; i++) {
       int p = rgb[i];
       int at = offset + i * 3;
-      out[at] = (((p >> 16) & 0xFF) / 255f - mean[0]) / std[0];
-      out[at + 1] = (((p >> 8) & 0xFF) / 255f - mean[1]) / std[1];
-      out[at + 2] = ((p & 0xFF) / 255f - mean[2]) / std[2];
+      out[at] = table[(p >> 16) & 0xFF];
+      out[at + 1] = table[256 | (p >> 8) & 0xFF];
+      out[at + 2] = table[512 | p & 0xFF];
     }
   }
 }
