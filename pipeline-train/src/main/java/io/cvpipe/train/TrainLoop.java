@@ -240,6 +240,7 @@ final class TrainLoop {
             }
             lossSum += loss * batch.images().count();
             images += batch.images().count();
+            loader.recycle(batch);
             iteration++;
             step++;
             if (!listeners.isEmpty()) {
@@ -378,6 +379,7 @@ final class TrainLoop {
         if (ema != null) {
           add(ema, engine.predictEma(batch.images()), batch.labels(), count);
         }
+        loader.recycle(batch);
       }
     }
     return new Evaluation(live, ema, skipped);

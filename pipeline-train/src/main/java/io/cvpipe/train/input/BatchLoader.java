@@ -16,6 +16,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -46,6 +47,8 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
   private final int prefetch;
   private final Reinforcement reinforcement;
   private final int classes;
+  /** Pixel arrays of batches the caller has finished with ({@link #recycle}), for later batches of their size. */
+  private final ConcurrentLinkedQueue<float[]> spare = new ConcurrentLinkedQueue<>();
 
   /** A loader of {@code plans} over {@code samples}; the builder checks the rest before any thread starts. */
   public static Builder builder(List<BatchPlan> plans, SampleStore samples) {
@@ -224,7 +227,7 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
     int h = plan.cropHeight();
     int w = plan.cropWidth();
     int per = h * w * channels;
-    float[] pixels = new float[plan.size() * per];
+    float[] pixels = pixels(plan.size() * per);
     int[] labels = new int[plan.size()];
     long[] ids = new long[plan.size()];
     float[] targets = reinforcement == null ? null : new float[plan.size() * classes];
@@ -269,6 +272,26 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
       targets = targets == null ? null : Arrays.copyOf(targets, n * classes);
     }
     return new LoadedBatch(new ImageBatch(pixels, n, h, w, channels), labels, ids, targets, skipped);
+  }
+
+  /** A recycled array of this length, or a new one: every element is written before the batch is handed out. */
+  private float[] pixels(int length) {
+    for (float[] array : spare) {
+      if (array.length == length && spare.remove(array)) {
+        return array;
+      }
+    }
+    return new float[length];
+  }
+
+  /**
+   * Says the caller is done with {@code batch} (the engine copied its pixels into a tensor): a later batch of the
+   * same size may be loaded into its pixel array, so that the heap does not allocate megabytes per step.
+   */
+  public void recycle(LoadedBatch batch) {
+    if (spare.size() < prefetch + 2) {
+      spare.add(batch.images().pixels());
+    }
   }
 
   private BufferedImage partner(long partnerId) throws java.io.IOException {

@@ -70,6 +70,31 @@ class TestBatchLoader {
   }
 
   @Test
+  void recycledPixelArraysAreReusedAndGiveTheSameBatches() {
+    InMemorySamples store = samples(40);
+    List<BatchPlan> plans = new Sampler(new SamplerSpec(SamplerKind.MSC_VBS, 32, 32, 8, 16, 48, 3, 8), 1).epoch(40, 0, 0, 1);
+    List<LoadedBatch> fresh = load(plans, store, View.TRAIN, 0, new ArrayList<>());
+
+    List<float[]> copies = new ArrayList<>();
+    java.util.Set<float[]> arrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    try (BatchLoader loader = BatchLoader.builder(plans, store).view(View.TRAIN)
+        .augmentation(RandomResizedCrop.IMAGENET, RandomErasing.NONE).cropFraction(RandomResizedCrop.CROP_FRACTION)
+        .normalisation(Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD).seed(11, 0).threads(2, 1).warnings(m -> { })
+        .build()) {
+      while (loader.hasNext()) {
+        LoadedBatch batch = loader.next();
+        copies.add(batch.images().pixels().clone());
+        arrays.add(batch.images().pixels());
+        loader.recycle(batch);
+      }
+    }
+    for (int b = 0; b < plans.size(); b++) {
+      assertThat(copies.get(b)).as("batch " + b).containsExactly(fresh.get(b).images().pixels());
+    }
+    assertThat(arrays).as("distinct pixel arrays for %d batches", plans.size()).hasSizeLessThan(plans.size());
+  }
+
+  @Test
   void keptDecodedImagesGiveTheSameBatchesWithinTheirBudget() throws Exception {
     List<BatchPlan> plans = new Sampler(new SamplerSpec(SamplerKind.MSC_VBS, 32, 32, 8, 16, 48, 3, 8), 1).epoch(40, 0, 0, 1);
     List<LoadedBatch> decodedEachTime = load(plans, samples(40), View.TRAIN, 0, new ArrayList<>());
