@@ -9,6 +9,8 @@ import java.awt.image.DataBufferInt;
 import java.awt.image.DirectColorModel;
 import java.awt.image.Raster;
 import java.awt.image.SampleModel;
+import java.awt.image.SinglePixelPackedSampleModel;
+import java.util.Arrays;
 
 /**
  * Crop, resize and mirror of an image into 8-bit HWC samples, as torchvision's {@code RandomResizedCrop} and
@@ -41,7 +43,7 @@ final class Resize {
 
     /** At least {@code count} arrays of at least {@code length} in {@code arrays} (grown in place). */
     static int[][] arrays(int[][] arrays, int count, int length) {
-      int[][] out = arrays.length < count ? java.util.Arrays.copyOf(arrays, count) : arrays;
+      int[][] out = arrays.length < count ? Arrays.copyOf(arrays, count) : arrays;
       for (int i = 0; i < count; i++) {
         if (out[i] == null || out[i].length < length) {
           out[i] = new int[length];
@@ -270,9 +272,10 @@ final class Resize {
         return new Interleaved(image, components, bytes, grey);
       }
       if (model instanceof DirectColorModel direct && direct.getColorSpace().isCS_sRGB()
-          && raster.getDataBuffer() instanceof DataBufferInt ints && direct.getRedMask() == 0xFF0000
-          && direct.getGreenMask() == 0xFF00 && direct.getBlueMask() == 0xFF) {
-        return new PackedRgb(image, ints, raster);
+          && layout instanceof SinglePixelPackedSampleModel packed
+          && raster.getDataBuffer() instanceof DataBufferInt ints && ints.getNumBanks() == 1
+          && direct.getRedMask() == 0xFF0000 && direct.getGreenMask() == 0xFF00 && direct.getBlueMask() == 0xFF) {
+        return new PackedRgb(image, packed, ints);
       }
       return grey ? new OtherGrey(image) : new OtherColour(image);
     }
@@ -338,10 +341,11 @@ final class Resize {
     private final int base;
     private final int scanline;
 
-    PackedRgb(BufferedImage image, DataBufferInt ints, Raster raster) {
+    PackedRgb(BufferedImage image, SinglePixelPackedSampleModel layout, DataBufferInt ints) {
       super(image.getWidth(), false);
+      Raster raster = image.getRaster();
       this.data = ints.getData();
-      this.scanline = ((java.awt.image.SinglePixelPackedSampleModel) raster.getSampleModel()).getScanlineStride();
+      this.scanline = layout.getScanlineStride();
       this.base = ints.getOffset() - raster.getSampleModelTranslateY() * scanline - raster.getSampleModelTranslateX();
     }
 
