@@ -72,7 +72,11 @@ class TestBatchLoader {
   @Test
   void recycledPixelArraysAreReusedAndGiveTheSameBatches() {
     InMemorySamples store = samples(40);
-    List<BatchPlan> plans = new Sampler(new SamplerSpec(SamplerKind.MSC_VBS, 32, 32, 8, 16, 48, 3, 8), 1).epoch(40, 0, 0, 1);
+    // Five batches of one size: the batch submitted while the caller holds batch k-1 finds batch k-2's array
+    // handed back, so however the threads interleave, two arrays serve all five (MSc-VBS sizes would make the
+    // count depend on which sizes follow which).
+    List<BatchPlan> plans = new Sampler(new SamplerSpec(SamplerKind.SSC_FBS, 32, 32, 8, 32, 32, 1, 8), 1).epoch(40, 0, 0, 1);
+    assertThat(plans).hasSize(5);
     List<LoadedBatch> fresh = load(plans, store, View.TRAIN, 0, new ArrayList<>());
 
     List<float[]> copies = new ArrayList<>();
@@ -91,7 +95,7 @@ class TestBatchLoader {
     for (int b = 0; b < plans.size(); b++) {
       assertThat(copies.get(b)).as("batch " + b).containsExactly(fresh.get(b).images().pixels());
     }
-    assertThat(arrays).as("distinct pixel arrays for %d batches", plans.size()).hasSizeLessThan(plans.size());
+    assertThat(arrays).as("distinct pixel arrays for %d batches", plans.size()).hasSizeLessThanOrEqualTo(2);
   }
 
   @Test
