@@ -74,7 +74,7 @@ class ITDistributedTrainingOnACluster {
         "--set", "train.stem-pool=false", "--set", "train.epochs=3", "--set", "train.sampler.kind=ssc-fbs",
         "--set", "train.sampler.crop-size=24", "--set", "train.sampler.batch-size=8", "--set", "train.lr.max=0.05",
         "--set", "train.lr.warmup-iterations=5", "--set", "train.device=auto", "--set", "train.models-dir=" + models,
-        "--set", "train.tasks=2", "--set", "train.collective-timeout=60s", "--set", "train.worker-heap=512MB",
+        "--set", "train.tasks=2", "--set", "train.collective-timeout=180s", "--set", "train.worker-heap=512MB",
         "--set", "train.log-every=5"));
 
     // the first epoch's checkpoint is complete: kill one executor (its training process follows it)

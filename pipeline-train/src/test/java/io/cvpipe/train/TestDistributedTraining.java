@@ -47,7 +47,7 @@ class TestDistributedTraining {
         "train.sampler.min-crop-size=16", "train.sampler.max-crop-size=32", "train.sampler.scales=3",
         "train.sampler.divisor=8", "train.lr.max=0.05", "train.lr.warmup-iterations=5", "train.device=cpu",
         "train.models-dir=" + tmp.resolve("models"), "train.log-every=5", "train.ema-momentum=0.05",
-        "train.tasks=2", "train.collective-timeout=60s", "train.worker-heap=512MB"));
+        "train.tasks=2", "train.collective-timeout=180s", "train.worker-heap=512MB"));
     sets.addAll(List.of(extra));
     return TrainSettings.from(Settings.load(null, sets));
   }

@@ -48,7 +48,7 @@ class TestModelsOnS3 {
         "train.width=0.0625", "train.stem-stride=1", "train.stem-pool=false", "train.sampler.kind=ssc-fbs",
         "train.sampler.crop-size=24", "train.sampler.batch-size=8", "train.lr.max=0.05",
         "train.lr.warmup-iterations=5", "train.device=cpu", "train.models-dir=" + s3.uri("models"),
-        "train.keep-best=1", "train.collective-timeout=60s", "train.worker-heap=512MB"));
+        "train.keep-best=1", "train.collective-timeout=180s", "train.worker-heap=512MB"));
     sets.addAll(List.of(extra));
     return TrainSettings.from(Settings.load(null, sets));
   }
