@@ -18,6 +18,7 @@ import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -42,6 +43,10 @@ public class TrainBench {
     int images = Integer.parseInt(args[1]);
     int rounds = Integer.parseInt(args[2]);
     int epochs = Integer.parseInt(args[3]); // the first is a warm-up (JIT, TensorFlow's first-run graph work)
+    if (images < BATCH || rounds < 1 || epochs < 2) {
+      throw new IllegalArgumentException("need IMAGES >= " + BATCH + ", ROUNDS >= 1 and EPOCHS >= 2 (the first is left"
+          + " out), got " + images + ", " + rounds + " and " + epochs);
+    }
     Path source = work.resolve("source-" + images); // generated once per size
     if (!Files.isDirectory(source)) {
       SyntheticImages.writeImageNetFolder(source, 4, images / 4, 0, 160, 128, false, 2026);
@@ -128,7 +133,7 @@ public class TrainBench {
 
   private static double median(List<Double> values) {
     List<Double> sorted = new ArrayList<>(values);
-    java.util.Collections.sort(sorted);
+    Collections.sort(sorted);
     int n = sorted.size();
     return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }

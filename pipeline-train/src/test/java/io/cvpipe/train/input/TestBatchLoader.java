@@ -72,9 +72,9 @@ class TestBatchLoader {
   @Test
   void recycledPixelArraysAreReusedAndGiveTheSameBatches() {
     InMemorySamples store = samples(40);
-    // Five batches of one size: the batch submitted while the caller holds batch k-1 finds batch k-2's array
-    // handed back, so however the threads interleave, two arrays serve all five (MSc-VBS sizes would make the
-    // count depend on which sizes follow which).
+    // Five batches of one size, prefetch 1: at most two arrays are in use at once (the batch the caller holds and
+    // the one being loaded), and a new array is made only when none is handed back, so however the threads
+    // interleave, two arrays serve all five (MSc-VBS sizes would make the count depend on which sizes follow which).
     List<BatchPlan> plans = new Sampler(new SamplerSpec(SamplerKind.SSC_FBS, 32, 32, 8, 32, 32, 1, 8), 1).epoch(40, 0, 0, 1);
     assertThat(plans).hasSize(5);
     List<LoadedBatch> fresh = load(plans, store, View.TRAIN, 0, new ArrayList<>());
