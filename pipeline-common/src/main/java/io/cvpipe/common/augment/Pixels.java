@@ -5,6 +5,7 @@ import java.awt.image.DataBufferByte;
 import java.awt.image.DataBufferInt;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.Arrays;
 import javax.imageio.ImageIO;
 
 /**
@@ -20,6 +21,26 @@ public final class Pixels {
 
   private Pixels() {}
 
+  /** A thread's last normalisation table: a loader renders view after view with the same mean and std. */
+  private static final class Normalisation {
+    int channels;
+    float[] mean = new float[0];
+    float[] std = new float[0];
+    float[] table;
+
+    float[] table(int channels, float[] mean, float[] std) {
+      if (table == null || this.channels != channels || !Arrays.equals(this.mean, mean) || !Arrays.equals(this.std, std)) {
+        this.table = normalised(channels, mean, std);
+        this.channels = channels;
+        this.mean = mean.clone();
+        this.std = std.clone();
+      }
+      return table;
+    }
+  }
+
+  private static final ThreadLocal<Normalisation> NORMALISATION = ThreadLocal.withInitial(Normalisation::new);
+
   /** Decodes JPEG or PNG bytes; null when the decoder cannot read them. */
   public static BufferedImage decode(byte[] bytes) throws IOException {
     return ImageIO.read(new ByteArrayInputStream(bytes));
@@ -32,7 +53,7 @@ public final class Pixels {
    */
   public static void render(BufferedImage image, CropBox box, int height, int width, int channels, float[] mean,
       float[] std, float[] out, int offset) {
-    float[] table = normalised(channels, mean, std);
+    float[] table = NORMALISATION.get().table(channels, mean, std);
     Resize.resize(image, box, height, width, channels, (y, sums, length) -> {
       int at = offset + y * length;
       if (channels == 1) {

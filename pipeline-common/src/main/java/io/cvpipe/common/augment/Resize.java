@@ -11,6 +11,8 @@ import java.awt.image.Raster;
 import java.awt.image.SampleModel;
 import java.awt.image.SinglePixelPackedSampleModel;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Crop, resize and mirror of an image into 8-bit HWC samples, as torchvision's {@code RandomResizedCrop} and
@@ -38,8 +40,22 @@ final class Resize {
     int[] line = new int[0];
     int[] sums = new int[0];
     int[][] columns = new int[0][];
-    int[][] narrowedColumns = new int[0][];
     int[][] narrowedRows = new int[0][];
+    /** Filters by (input size, output size, mirrored): crops repeat their sizes, and building taps is not free. */
+    final Map<Long, Taps> taps = new HashMap<>();
+
+    Taps taps(int in, int out, boolean mirrored) {
+      long key = (long) in << 32 | (long) out << 1 | (mirrored ? 1 : 0);
+      Taps found = taps.get(key);
+      if (found == null) {
+        if (taps.size() >= MAX_TAPS) {
+          taps.clear();
+        }
+        found = new Taps(in, out, mirrored);
+        taps.put(key, found);
+      }
+      return found;
+    }
 
     /** At least {@code count} arrays of at least {@code length} in {@code arrays} (grown in place). */
     static int[][] arrays(int[][] arrays, int count, int length) {
@@ -52,6 +68,9 @@ final class Resize {
       return out;
     }
   }
+
+  /** Filters a thread keeps: crop sizes up to a few hundred pixels each way, both mirrorings. */
+  private static final int MAX_TAPS = 4096;
 
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -80,45 +99,29 @@ final class Resize {
           + height + "x" + width);
     }
     Rows rows = Rows.of(image);
-    Taps across = new Taps(box.width(), width, box.flip());
-    Taps down = new Taps(box.height(), height, false);
-    int rowLength = width * channels;
     Scratch scratch = SCRATCH.get();
+    Taps across = scratch.taps(box.width(), width, box.flip());
+    Taps down = scratch.taps(box.height(), height, false);
+    int rowLength = width * channels;
     int band = Math.min(BAND, box.height());
     int[][] columns = scratch.columns = Scratch.arrays(scratch.columns, box.width(), band * channels);
-    int[][] narrowedColumns = scratch.narrowedColumns = Scratch.arrays(scratch.narrowedColumns, width, band * channels);
     int[][] narrowed = scratch.narrowedRows = Scratch.arrays(scratch.narrowedRows, box.height(), rowLength);
     int[] line = scratch.line = grow(scratch.line, box.width() * channels);
     int[] sums = scratch.sums = grow(scratch.sums, Math.max(rowLength, band * channels));
 
     // rows, a band of them at a time: the band one array per crop column, so that the filter runs along arrays at
     // the same index (which the JIT turns into SIMD), each output column a weighted sum of crop columns (mirrored
-    // if asked) rounded to 8 bits, then turned back into rows
+    // if asked) rounded to 8 bits as it is written back into the rows
     for (int top = 0; top < box.height(); top += band) {
       int bandRows = Math.min(band, box.height() - top);
       int columnLength = bandRows * channels;
-      for (int y = 0; y < bandRows; y++) {
-        rows.read(clamp(box.top() + top + y, image.getHeight()), box.left(), box.width(), channels, line);
-        for (int x = 0, i = 0; x < box.width(); x++) {
-          int[] column = columns[x];
-          for (int c = 0; c < channels; c++) {
-            column[y * channels + c] = line[i++];
-          }
-        }
-      }
+      rows.columns(box.top() + top, bandRows, image.getHeight(), box.left(), box.width(), channels, columns, line);
       for (int o = 0; o < width; o++) {
         weigh(columns, across, o, sums, columnLength);
-        int[] narrowedColumn = narrowedColumns[o];
-        for (int i = 0; i < columnLength; i++) {
-          narrowedColumn[i] = level(sums[i]);
-        }
-      }
-      for (int y = 0; y < bandRows; y++) {
-        int[] row = narrowed[top + y];
-        for (int o = 0, i = y * channels; o < width; o++) {
-          int[] narrowedColumn = narrowedColumns[o];
-          for (int c = 0; c < channels; c++) {
-            row[o * channels + c] = narrowedColumn[i + c];
+        for (int y = 0, i = 0; y < bandRows; y++) {
+          int[] row = narrowed[top + y];
+          for (int c = 0, at = o * channels; c < channels; c++) {
+            row[at + c] = level(sums[i++]);
           }
         }
       }
@@ -258,6 +261,22 @@ final class Resize {
       }
     }
 
+    /**
+     * Rows {@code y0 .. y0 + rows - 1} of pixels {@code x0 .. x0 + n - 1}, turned into columns:
+     * {@code columns[x][y * channels + c]}. Rows and columns outside the image repeat its edge.
+     */
+    void columns(int y0, int rows, int imageHeight, int x0, int n, int channels, int[][] columns, int[] line) {
+      for (int y = 0; y < rows; y++) {
+        read(clamp(y0 + y, imageHeight), x0, n, channels, line);
+        for (int x = 0, i = 0; x < n; x++) {
+          int[] column = columns[x];
+          for (int c = 0; c < channels; c++) {
+            column[y * channels + c] = line[i++];
+          }
+        }
+      }
+    }
+
     static Rows of(BufferedImage image) {
       ColorModel model = image.getColorModel();
       Raster raster = image.getRaster();
@@ -331,6 +350,37 @@ final class Resize {
         dst[j] = data[p + r] & 0xFF;
         dst[j + 1] = data[p + g] & 0xFF;
         dst[j + 2] = data[p + b] & 0xFF;
+      }
+    }
+
+    /** Straight from the buffer inside the image, down each column: no row copy, no second pass to transpose. */
+    @Override
+    void columns(int y0, int rows, int imageHeight, int x0, int n, int channels, int[][] columns, int[] line) {
+      if (channels != colours || x0 < 0 || x0 + n > imageWidth || y0 < 0 || y0 + rows > imageHeight) {
+        super.columns(y0, rows, imageHeight, x0, n, channels, columns, line);
+        return;
+      }
+      int start = base + y0 * scanline + x0 * pixelStride;
+      if (colours == 1) {
+        int band = bandOffsets[0];
+        for (int x = 0; x < n; x++) {
+          int[] column = columns[x];
+          for (int y = 0, p = start + x * pixelStride + band; y < rows; y++, p += scanline) {
+            column[y] = data[p] & 0xFF;
+          }
+        }
+        return;
+      }
+      int r = bandOffsets[0];
+      int g = bandOffsets[1];
+      int b = bandOffsets[2];
+      for (int x = 0; x < n; x++) {
+        int[] column = columns[x];
+        for (int y = 0, j = 0, p = start + x * pixelStride; y < rows; y++, j += 3, p += scanline) {
+          column[j] = data[p + r] & 0xFF;
+          column[j + 1] = data[p + g] & 0xFF;
+          column[j + 2] = data[p + b] & 0xFF;
+        }
       }
     }
   }

@@ -168,6 +168,68 @@ class TestResize {
   }
 
   @Test
+  void aBoxReachingOutsideTheImageRepeatsItsEdgesOnEveryLayout() {
+    int w = 6;
+    int h = 5;
+    int pad = 3;
+    // the image inside an edge-replicated border: a box shifted by the border reads the same samples
+    BufferedImage padded = new BufferedImage(w + 2 * pad, h + 2 * pad, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < h + 2 * pad; y++) {
+      for (int x = 0; x < w + 2 * pad; x++) {
+        int sx = Math.min(Math.max(x - pad, 0), w - 1);
+        int sy = Math.min(Math.max(y - pad, 0), h - 1);
+        padded.setRGB(x, y, (sx * 40) << 16 | (sy * 50) << 8 | ((sx * 7 + sy * 31) % 256));
+      }
+    }
+    CropBox[] boxes = {new CropBox(-2, -3, 9, 11, false), new CropBox(2, 3, 5, 6, true), new CropBox(-1, 1, 4, 3, false)};
+    for (int type : new int[] {BufferedImage.TYPE_3BYTE_BGR, BufferedImage.TYPE_INT_RGB, BufferedImage.TYPE_BYTE_GRAY}) {
+      BufferedImage image = new BufferedImage(w, h, type);
+      image.getGraphics().drawImage(padded.getSubimage(pad, pad, w, h), 0, 0, null);
+      BufferedImage reference = new BufferedImage(w + 2 * pad, h + 2 * pad, type);
+      reference.getGraphics().drawImage(padded, 0, 0, null);
+      for (CropBox box : boxes) {
+        CropBox inside = new CropBox(box.top() + pad, box.left() + pad, box.height(), box.width(), box.flip());
+        for (int channels : new int[] {1, 3}) {
+          assertThat(Resize.crop(image, box, 7, 5, channels)).as(box + " on type " + type + ", " + channels)
+              .containsExactly(Resize.crop(reference, inside, 7, 5, channels));
+        }
+      }
+    }
+  }
+
+  @Test
+  void renderFollowsEachCallsNormalisation() {
+    BufferedImage image = new BufferedImage(5, 4, BufferedImage.TYPE_3BYTE_BGR);
+    for (int y = 0; y < 4; y++) {
+      for (int x = 0; x < 5; x++) {
+        image.setRGB(x, y, (x * 50) << 16 | (y * 60) << 8 | ((x + y) * 30));
+      }
+    }
+    CropBox box = new CropBox(0, 1, 4, 4, false);
+    float[] mean = {0.5f, 0.4f, 0.3f};
+    float[] std = {0.2f, 0.25f, 0.3f};
+    float[] other = {0.1f, 0.2f, 0.3f};
+    BufferedImage target = Pixels.crop(image, box, 3, 3, 3);
+    for (float[][] normalisation : new float[][][] {{mean, std}, {other, std}, {mean, other}, {mean, std}}) {
+      float[] rendered = new float[27];
+      Pixels.render(image, box, 3, 3, 3, normalisation[0], normalisation[1], rendered, 0);
+      float[] expected = new float[27];
+      Pixels.normalise(target, normalisation[0], normalisation[1], expected, 0);
+      assertThat(rendered).containsExactly(expected);
+    }
+    // the same arrays changed in place between calls
+    float[] changing = other.clone(); // differs from the last call's mean, so the table is built from this array
+    float[] first = new float[27];
+    Pixels.render(image, box, 3, 3, 3, changing, std, first, 0);
+    changing[1] = 0.9f;
+    float[] second = new float[27];
+    Pixels.render(image, box, 3, 3, 3, changing, std, second, 0);
+    float[] expected = new float[27];
+    Pixels.normalise(target, changing, std, expected, 0);
+    assertThat(second).containsExactly(expected).isNotEqualTo(first);
+  }
+
+  @Test
   void pixelsCropAndRenderAgree() {
     BufferedImage image = new BufferedImage(9, 6, BufferedImage.TYPE_3BYTE_BGR);
     for (int y = 0; y < 6; y++) {
