@@ -11,6 +11,7 @@ import io.cvpipe.engine.ImageBatch;
 import io.cvpipe.train.sampler.BatchPlan;
 import java.awt.image.BufferedImage;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -24,8 +25,8 @@ import java.util.concurrent.Future;
 import java.util.function.Consumer;
 
 /**
- * Decodes and augments the batches of an epoch on worker threads, {@code prefetch} batches ahead of the
- * engine, in plan order. Augmentation parameters are a pure function of (seed, epoch, sample id), so a
+ * Decodes and augments the batches of an epoch on worker threads, all of them on one batch at a time, {@code
+ * prefetch} batches ahead of the engine, in plan order. Augmentation parameters are a pure function of (seed, epoch, sample id), so a
  * resumed epoch sees the same crops. A sample that fails to decode is reported and left out of its batch.
  */
 public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
@@ -43,10 +44,13 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
   private final int epoch;
   private final Consumer<String> warnings;
   private final ExecutorService workers;
-  private final ArrayDeque<Future<LoadedBatch>> ahead = new ArrayDeque<>();
+  private final ArrayDeque<Pending> ahead = new ArrayDeque<>();
   private final int prefetch;
+  private final int threads;
   private final Reinforcement reinforcement;
   private final int classes;
+  /** Views below which a batch is not split further between workers (the split has its own cost). */
+  private static final int MIN_PART_VIEWS = 4;
   /** Pixel arrays of batches the caller has finished with ({@link #recycle}), for later batches of their size. */
   private final ConcurrentLinkedQueue<float[]> spare = new ConcurrentLinkedQueue<>();
 
@@ -186,6 +190,7 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
     this.epoch = epoch;
     this.warnings = warnings;
     this.prefetch = Math.max(1, prefetch);
+    this.threads = Math.max(1, threads);
     this.workers = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
       Thread t = new Thread(r, "cvpipe-loader");
       t.setDaemon(true);
@@ -196,8 +201,7 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
 
   private void fill() {
     while (ahead.size() < prefetch && plans.hasNext()) {
-      BatchPlan plan = plans.next();
-      ahead.add(workers.submit(() -> load(plan)));
+      ahead.add(new Pending(plans.next()));
     }
   }
 
@@ -223,55 +227,109 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
     }
   }
 
-  private LoadedBatch load(BatchPlan plan) {
-    int h = plan.cropHeight();
-    int w = plan.cropWidth();
-    int per = h * w * channels;
-    float[] pixels = pixels(plan.size() * per);
-    int[] labels = new int[plan.size()];
-    long[] ids = new long[plan.size()];
-    float[] targets = reinforcement == null ? null : new float[plan.size() * classes];
-    int n = 0;
-    for (int index : plan.indices()) {
-      long id = samples.sampleId(index);
-      try {
-        BufferedImage image = samples.decode(index);
-        Random random = new Random(mix(seed, epoch, id));
-        StoredAugmentation stored = reinforcement == null ? null : reinforcement.pick(id, random);
-        if (stored != null) {
-          Augmentation a = stored.augmentation();
-          BufferedImage partner = a.mixing() == null ? null : partner(a.mixing().partnerId());
-          AugmentReplay.render(image, a, partner, h, w, channels, mean, std, pixels, n * per);
-          stored.teacher().expand(classes, targets, n * classes);
-        } else {
-          CropBox box = view == View.TRAIN
-              ? crop.draw(image.getHeight(), image.getWidth(), random)
-              : RandomResizedCrop.centre(image.getHeight(), image.getWidth(), Math.min(h, w), cropFraction);
-          Pixels.render(image, box, h, w, channels, mean, std, pixels, n * per);
-          Augmentation.Box erased = view == View.TRAIN ? erasing.draw(random) : null;
-          if (erased != null) {
-            AugmentReplay.erase(pixels, n * per, erased, h, w, channels);
-          }
-          if (targets != null) {
-            Arrays.fill(targets, n * classes, (n + 1) * classes, 0f);
-            targets[n * classes + samples.label(index)] = 1f;
-          }
-        }
-        labels[n] = samples.label(index);
-        ids[n] = id;
-        n++;
-      } catch (Exception e) {
-        warnings.accept("train: skipping sample_id " + id + ": cannot decode it (" + e.getMessage() + ")");
+  /**
+   * A batch being loaded: its views split into one contiguous part per worker, so that all the workers render it
+   * together. On CPUs that share their cores with the engine this matters: the engine splits each operation
+   * statically between its threads, so a lone loader thread slows one of them and the other waits for it, while
+   * loader threads on every core slow them evenly.
+   */
+  private final class Pending {
+    private final BatchPlan plan;
+    private final float[] pixels;
+    private final int[] labels;
+    private final long[] ids;
+    private final float[] targets;
+    /** Whether each position of the plan was loaded (false: it was skipped, and reported). */
+    private final boolean[] loaded;
+    private final List<Future<?>> parts = new ArrayList<>();
+
+    Pending(BatchPlan plan) {
+      this.plan = plan;
+      int size = plan.size();
+      this.pixels = pixels(size * plan.cropHeight() * plan.cropWidth() * channels);
+      this.labels = new int[size];
+      this.ids = new long[size];
+      this.targets = reinforcement == null ? null : new float[size * classes];
+      this.loaded = new boolean[size];
+      int count = Math.max(1, Math.min(threads, size / MIN_PART_VIEWS));
+      for (int part = 0; part < count; part++) {
+        int from = (int) ((long) size * part / count);
+        int to = (int) ((long) size * (part + 1) / count);
+        parts.add(workers.submit(() -> load(from, to)));
       }
     }
-    int skipped = plan.size() - n;
-    if (skipped > 0) {
-      pixels = Arrays.copyOf(pixels, n * per);
-      labels = Arrays.copyOf(labels, n);
-      ids = Arrays.copyOf(ids, n);
-      targets = targets == null ? null : Arrays.copyOf(targets, n * classes);
+
+    /** Loads the views at positions {@code from .. to - 1} of the plan into their slots. */
+    private void load(int from, int to) {
+      int h = plan.cropHeight();
+      int w = plan.cropWidth();
+      int per = h * w * channels;
+      for (int n = from; n < to; n++) {
+        int index = plan.indices()[n];
+        long id = samples.sampleId(index);
+        try {
+          BufferedImage image = samples.decode(index);
+          Random random = new Random(mix(seed, epoch, id));
+          StoredAugmentation stored = reinforcement == null ? null : reinforcement.pick(id, random);
+          if (stored != null) {
+            Augmentation a = stored.augmentation();
+            BufferedImage partner = a.mixing() == null ? null : partner(a.mixing().partnerId());
+            AugmentReplay.render(image, a, partner, h, w, channels, mean, std, pixels, n * per);
+            stored.teacher().expand(classes, targets, n * classes);
+          } else {
+            CropBox box = view == View.TRAIN
+                ? crop.draw(image.getHeight(), image.getWidth(), random)
+                : RandomResizedCrop.centre(image.getHeight(), image.getWidth(), Math.min(h, w), cropFraction);
+            Pixels.render(image, box, h, w, channels, mean, std, pixels, n * per);
+            Augmentation.Box erased = view == View.TRAIN ? erasing.draw(random) : null;
+            if (erased != null) {
+              AugmentReplay.erase(pixels, n * per, erased, h, w, channels);
+            }
+            if (targets != null) {
+              Arrays.fill(targets, n * classes, (n + 1) * classes, 0f);
+              targets[n * classes + samples.label(index)] = 1f;
+            }
+          }
+          labels[n] = samples.label(index);
+          ids[n] = id;
+          loaded[n] = true;
+        } catch (Exception e) {
+          warnings.accept("train: skipping sample_id " + id + ": cannot decode it (" + e.getMessage() + ")");
+        }
+      }
     }
-    return new LoadedBatch(new ImageBatch(pixels, n, h, w, channels), labels, ids, targets, skipped);
+
+    /** The batch once every part is loaded, the skipped samples left out (the others keep their order). */
+    LoadedBatch get() throws InterruptedException, ExecutionException {
+      for (Future<?> part : parts) {
+        part.get();
+      }
+      int h = plan.cropHeight();
+      int w = plan.cropWidth();
+      int per = h * w * channels;
+      int n = 0;
+      for (int i = 0; i < loaded.length; i++) {
+        if (!loaded[i]) {
+          continue;
+        }
+        if (n != i) {
+          System.arraycopy(pixels, i * per, pixels, n * per, per);
+          labels[n] = labels[i];
+          ids[n] = ids[i];
+          if (targets != null) {
+            System.arraycopy(targets, i * classes, targets, n * classes, classes);
+          }
+        }
+        n++;
+      }
+      int skipped = loaded.length - n;
+      if (skipped == 0) {
+        return new LoadedBatch(new ImageBatch(pixels, n, h, w, channels), labels, ids, targets, 0);
+      }
+      return new LoadedBatch(new ImageBatch(Arrays.copyOf(pixels, n * per), n, h, w, channels),
+          Arrays.copyOf(labels, n), Arrays.copyOf(ids, n), targets == null ? null : Arrays.copyOf(targets, n * classes),
+          skipped);
+    }
   }
 
   /** A recycled array of this length, or a new one: every element is written before the batch is handed out. */

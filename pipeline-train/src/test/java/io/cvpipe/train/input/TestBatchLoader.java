@@ -207,4 +207,38 @@ class TestBatchLoader {
     assertThat(batches.get(0).sampleIds()).containsExactly(1000, 1001, 1002);
     assertThat(warnings).singleElement().asString().contains("sample_id 77");
   }
+
+  @Test
+  void aBatchSplitBetweenWorkersIsTheBatchOneWorkerLoadsAndSkipsInEveryPart() {
+    InMemorySamples store = samples(20);
+    store.add(77, 1, new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 1, 2, 3});
+    store.add(78, 2, new byte[] {1, 2, 3});
+    // 16 views, the undecodable ones in the first and the last of three parts
+    int[] withBad = {0, 1, 20, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 21, 12, 13};
+    int[] good = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+    List<String> warnings = new ArrayList<>();
+
+    LoadedBatch split = loadWith(3, new BatchPlan(32, 32, withBad), store, warnings);
+    LoadedBatch alone = loadWith(1, new BatchPlan(32, 32, withBad), store, new ArrayList<>());
+    LoadedBatch clean = loadWith(1, new BatchPlan(32, 32, good), store, new ArrayList<>());
+
+    assertThat(split.skipped()).isEqualTo(2);
+    assertThat(split.images().count()).isEqualTo(14);
+    assertThat(split.labels()).containsExactly(clean.labels());
+    assertThat(split.sampleIds()).containsExactly(clean.sampleIds());
+    // each view depends on (seed, epoch, sample id) only: the same pixels wherever its slot was
+    assertThat(split.images().pixels()).containsExactly(alone.images().pixels());
+    assertThat(split.images().pixels()).containsExactly(clean.images().pixels());
+    assertThat(warnings).hasSize(2).anySatisfy(m -> assertThat(m).contains("sample_id 77"))
+        .anySatisfy(m -> assertThat(m).contains("sample_id 78"));
+  }
+
+  private static LoadedBatch loadWith(int threads, BatchPlan plan, SampleStore store, List<String> warnings) {
+    try (BatchLoader loader = BatchLoader.builder(List.of(plan), store).view(View.TRAIN)
+        .augmentation(RandomResizedCrop.IMAGENET, RandomErasing.NONE).cropFraction(RandomResizedCrop.CROP_FRACTION)
+        .normalisation(Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD).seed(11, 0).threads(threads, 1)
+        .warnings(m -> { synchronized (warnings) { warnings.add(m); } }).build()) {
+      return loader.next();
+    }
+  }
 }
