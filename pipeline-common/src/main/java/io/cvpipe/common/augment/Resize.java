@@ -41,18 +41,23 @@ final class Resize {
     int[] sums = new int[0];
     int[][] columns = new int[0][];
     int[][] narrowedRows = new int[0][];
-    /** Filters by (input size, output size, mirrored): crops repeat their sizes, and building taps is not free. */
+    /** Filters by (input size, output size), unmirrored: crops repeat their sizes, and building taps is not free. */
     final Map<Long, Taps> taps = new HashMap<>();
+    /** Ints the kept filters hold, so that large images' filters do not grow the map without bound. */
+    long tapsInts;
 
-    Taps taps(int in, int out, boolean mirrored) {
-      long key = (long) in << 32 | (long) out << 1 | (mirrored ? 1 : 0);
+    Taps taps(int in, int out) {
+      long key = (long) in << 32 | out;
       Taps found = taps.get(key);
       if (found == null) {
-        if (taps.size() >= MAX_TAPS) {
+        found = new Taps(in, out);
+        long ints = found.weight.length + 2L * out;
+        if (tapsInts + ints > MAX_TAPS_INTS) {
           taps.clear();
+          tapsInts = 0;
         }
-        found = new Taps(in, out, mirrored);
         taps.put(key, found);
+        tapsInts += ints;
       }
       return found;
     }
@@ -69,8 +74,8 @@ final class Resize {
     }
   }
 
-  /** Filters a thread keeps: crop sizes up to a few hundred pixels each way, both mirrorings. */
-  private static final int MAX_TAPS = 4096;
+  /** Ints of filters a thread keeps (4 MB): hundreds of sizes of crops hundreds of pixels across. */
+  private static final long MAX_TAPS_INTS = 1 << 20;
 
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -100,8 +105,8 @@ final class Resize {
     }
     Rows rows = Rows.of(image);
     Scratch scratch = SCRATCH.get();
-    Taps across = scratch.taps(box.width(), width, box.flip());
-    Taps down = scratch.taps(box.height(), height, false);
+    Taps across = scratch.taps(box.width(), width);
+    Taps down = scratch.taps(box.height(), height);
     int rowLength = width * channels;
     int band = Math.min(BAND, box.height());
     int[][] columns = scratch.columns = Scratch.arrays(scratch.columns, box.width(), band * channels);
@@ -117,7 +122,7 @@ final class Resize {
       int columnLength = bandRows * channels;
       rows.columns(box.top() + top, bandRows, image.getHeight(), box.left(), box.width(), channels, columns, line);
       for (int o = 0; o < width; o++) {
-        weigh(columns, across, o, sums, columnLength);
+        weigh(columns, across, box.flip() ? width - 1 - o : o, sums, columnLength); // mirrored: the opposite taps
         for (int y = 0, i = 0; y < bandRows; y++) {
           int[] row = narrowed[top + y];
           for (int c = 0, at = o * channels; c < channels; c++) {
@@ -173,7 +178,7 @@ final class Resize {
    * One axis's filter: output {@code o} is the weighted sum of inputs {@code first[o] .. first[o] + count[o] - 1}
    * (crop coordinates), weights normalised to 1 then fixed point, as PIL's {@code precompute_coeffs} and
    * {@code normalize_coeffs_8bpc} for its bilinear filter; zero weights at either end are left out (they add
-   * nothing). Mirrored, output {@code o} takes the taps of output {@code out - 1 - o}.
+   * nothing). A mirrored output {@code o} takes the taps of output {@code out - 1 - o}.
    */
   static final class Taps {
     final int[] first;
@@ -181,7 +186,7 @@ final class Resize {
     final int[] weight;
     final int span;
 
-    Taps(int in, int out, boolean mirrored) {
+    Taps(int in, int out) {
       double scale = (double) in / out;
       double widen = Math.max(scale, 1.0);
       double support = widen; // the triangle's support is 1, widened when shrinking
@@ -213,10 +218,9 @@ final class Resize {
         while (to - from > 1 && fixed[to - 1] == 0) {
           to--;
         }
-        int at = mirrored ? out - 1 - o : o;
-        first[at] = lo + from;
-        count[at] = to - from;
-        System.arraycopy(fixed, from, weight, at * span, to - from);
+        first[o] = lo + from;
+        count[o] = to - from;
+        System.arraycopy(fixed, from, weight, o * span, to - from);
       }
     }
   }

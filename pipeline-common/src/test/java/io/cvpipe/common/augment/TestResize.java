@@ -168,7 +168,7 @@ class TestResize {
   }
 
   @Test
-  void aBoxReachingOutsideTheImageRepeatsItsEdgesOnEveryLayout() {
+  void aBoxReachingOutsideTheImageRepeatsItsEdgesOnEachLayout() {
     int w = 6;
     int h = 5;
     int pad = 3;
@@ -181,17 +181,28 @@ class TestResize {
         padded.setRGB(x, y, (sx * 40) << 16 | (sy * 50) << 8 | ((sx * 7 + sy * 31) % 256));
       }
     }
-    CropBox[] boxes = {new CropBox(-2, -3, 9, 11, false), new CropBox(2, 3, 5, 6, true), new CropBox(-1, 1, 4, 3, false)};
-    for (int type : new int[] {BufferedImage.TYPE_3BYTE_BGR, BufferedImage.TYPE_INT_RGB, BufferedImage.TYPE_BYTE_GRAY}) {
+    // past every side at once, then one side at a time (top, left, right, bottom), then inside
+    CropBox[] boxes = {new CropBox(-2, -3, 9, 11, false), new CropBox(-1, 1, 4, 3, false),
+        new CropBox(1, -2, 3, 4, true), new CropBox(1, 3, 3, 5, false), new CropBox(2, 1, 5, 3, false),
+        new CropBox(1, 1, 3, 4, true)};
+    for (int type : new int[] {BufferedImage.TYPE_3BYTE_BGR, BufferedImage.TYPE_4BYTE_ABGR, BufferedImage.TYPE_INT_RGB,
+        BufferedImage.TYPE_BYTE_GRAY}) {
       BufferedImage image = new BufferedImage(w, h, type);
       image.getGraphics().drawImage(padded.getSubimage(pad, pad, w, h), 0, 0, null);
+      // the same pixels as a sub-image of a larger buffer, whose neighbours must not leak in
+      BufferedImage parent = new BufferedImage(w + 4, h + 4, type);
+      parent.getGraphics().drawImage(padded, 2 - pad, 2 - pad, null);
+      BufferedImage sub = parent.getSubimage(2, 2, w, h);
       BufferedImage reference = new BufferedImage(w + 2 * pad, h + 2 * pad, type);
       reference.getGraphics().drawImage(padded, 0, 0, null);
       for (CropBox box : boxes) {
         CropBox inside = new CropBox(box.top() + pad, box.left() + pad, box.height(), box.width(), box.flip());
         for (int channels : new int[] {1, 3}) {
+          byte[] expected = Resize.crop(reference, inside, 7, 5, channels);
           assertThat(Resize.crop(image, box, 7, 5, channels)).as(box + " on type " + type + ", " + channels)
-              .containsExactly(Resize.crop(reference, inside, 7, 5, channels));
+              .containsExactly(expected);
+          assertThat(Resize.crop(sub, box, 7, 5, channels)).as(box + " on a sub-image of type " + type + ", " + channels)
+              .containsExactly(expected);
         }
       }
     }

@@ -25,11 +25,14 @@ import java.util.concurrent.Future;
 import java.util.function.Consumer;
 
 /**
- * Decodes and augments the batches of an epoch on worker threads, all of them on one batch at a time, {@code
- * prefetch} batches ahead of the engine, in plan order. Augmentation parameters are a pure function of (seed, epoch, sample id), so a
+ * Decodes and augments the batches of an epoch on worker threads, {@code prefetch} batches ahead of the engine, in
+ * plan order; each batch is split between the workers, one contiguous part of at least 4 views per worker. Augmentation parameters are a pure function of (seed, epoch, sample id), so a
  * resumed epoch sees the same crops. A sample that fails to decode is reported and left out of its batch.
  */
 public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
+
+  /** Views below which a batch is not split further between workers (the split has its own cost). */
+  private static final int MIN_PART_VIEWS = 4;
 
   private final Iterator<BatchPlan> plans;
   private final SampleStore samples;
@@ -49,8 +52,6 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
   private final int threads;
   private final Reinforcement reinforcement;
   private final int classes;
-  /** Views below which a batch is not split further between workers (the split has its own cost). */
-  private static final int MIN_PART_VIEWS = 4;
   /** Pixel arrays of batches the caller has finished with ({@link #recycle}), for later batches of their size. */
   private final ConcurrentLinkedQueue<float[]> spare = new ConcurrentLinkedQueue<>();
 
@@ -126,7 +127,10 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
       return this;
     }
 
-    /** Where a sample that fails to decode is reported (it is left out of its batch). */
+    /**
+     * Where a sample that fails to decode is reported (it is left out of its batch); called from the worker
+     * threads, possibly at once.
+     */
     public Builder warnings(Consumer<String> warnings) {
       this.warnings = warnings;
       return this;
@@ -191,7 +195,7 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
     this.warnings = warnings;
     this.prefetch = Math.max(1, prefetch);
     this.threads = Math.max(1, threads);
-    this.workers = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
+    this.workers = Executors.newFixedThreadPool(this.threads, r -> {
       Thread t = new Thread(r, "cvpipe-loader");
       t.setDaemon(true);
       return t;
@@ -301,8 +305,13 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
 
     /** The batch once every part is loaded, the skipped samples left out (the others keep their order). */
     LoadedBatch get() throws InterruptedException, ExecutionException {
-      for (Future<?> part : parts) {
-        part.get();
+      try {
+        for (Future<?> part : parts) {
+          part.get();
+        }
+      } catch (InterruptedException | ExecutionException | RuntimeException e) {
+        parts.forEach(part -> part.cancel(true)); // the batch is lost: free the workers
+        throw e;
       }
       int h = plan.cropHeight();
       int w = plan.cropWidth();
@@ -326,9 +335,11 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
       if (skipped == 0) {
         return new LoadedBatch(new ImageBatch(pixels, n, h, w, channels), labels, ids, targets, 0);
       }
-      return new LoadedBatch(new ImageBatch(Arrays.copyOf(pixels, n * per), n, h, w, channels),
+      LoadedBatch shorter = new LoadedBatch(new ImageBatch(Arrays.copyOf(pixels, n * per), n, h, w, channels),
           Arrays.copyOf(labels, n), Arrays.copyOf(ids, n), targets == null ? null : Arrays.copyOf(targets, n * classes),
           skipped);
+      spare(pixels); // the full-size array, free again: later batches of this size take it
+      return shorter;
     }
   }
 
@@ -347,8 +358,14 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
    * same size may be loaded into its pixel array, so that the heap does not allocate megabytes per step.
    */
   public void recycle(LoadedBatch batch) {
+    if (batch.skipped() == 0) { // a batch with skipped samples is a shorter copy, which no plan's size would take
+      spare(batch.images().pixels());
+    }
+  }
+
+  private void spare(float[] array) {
     if (spare.size() < prefetch + 2) {
-      spare.add(batch.images().pixels());
+      spare.add(array);
     }
   }
 
@@ -369,8 +386,13 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
     return z ^ (z >>> 31);
   }
 
+  /** Stops the workers; parts not started are cancelled, so that nothing waits on them. */
   @Override
   public void close() {
-    workers.shutdownNow();
+    for (Runnable queued : workers.shutdownNow()) {
+      if (queued instanceof Future<?> future) {
+        future.cancel(false);
+      }
+    }
   }
 }

@@ -4,7 +4,10 @@ import io.cvpipe.common.augment.Pixels;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 
-/** Random access to the samples a training task holds, by position (what the sampler's indices mean). */
+/**
+ * Random access to the samples a training task holds, by position (what the sampler's indices mean). Loader
+ * workers call it from several threads at once.
+ */
 public interface SampleStore {
 
   int size();

@@ -41,8 +41,8 @@ class TestBatchLoader {
     List<LoadedBatch> out = new ArrayList<>();
     try (BatchLoader loader = BatchLoader.builder(plans, store).view(view)
         .augmentation(RandomResizedCrop.IMAGENET, erasing).cropFraction(cropFraction)
-        .normalisation(Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD).seed(11, epoch).threads(2, 3).warnings(warnings::add)
-        .build()) {
+        .normalisation(Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD).seed(11, epoch).threads(2, 3)
+        .warnings(m -> { synchronized (warnings) { warnings.add(m); } }).build()) {
       loader.forEachRemaining(out::add);
     }
     return out;
@@ -217,10 +217,12 @@ class TestBatchLoader {
     int[] withBad = {0, 1, 20, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 21, 12, 13};
     int[] good = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
     List<String> warnings = new ArrayList<>();
+    // with a reinforcement that shows no stored view, every sample has a one-hot target, compacted with the rest
+    Reinforcement none = new Reinforcement(java.util.Map.of(), 0.0);
 
-    LoadedBatch split = loadWith(3, new BatchPlan(32, 32, withBad), store, warnings);
-    LoadedBatch alone = loadWith(1, new BatchPlan(32, 32, withBad), store, new ArrayList<>());
-    LoadedBatch clean = loadWith(1, new BatchPlan(32, 32, good), store, new ArrayList<>());
+    LoadedBatch split = loadWith(3, new BatchPlan(32, 32, withBad), store, none, warnings);
+    LoadedBatch alone = loadWith(1, new BatchPlan(32, 32, withBad), store, none, new ArrayList<>());
+    LoadedBatch clean = loadWith(1, new BatchPlan(32, 32, good), store, none, new ArrayList<>());
 
     assertThat(split.skipped()).isEqualTo(2);
     assertThat(split.images().count()).isEqualTo(14);
@@ -229,15 +231,23 @@ class TestBatchLoader {
     // each view depends on (seed, epoch, sample id) only: the same pixels wherever its slot was
     assertThat(split.images().pixels()).containsExactly(alone.images().pixels());
     assertThat(split.images().pixels()).containsExactly(clean.images().pixels());
+    assertThat(split.targets()).containsExactly(clean.targets());
+    for (int k = 0; k < 14; k++) {
+      assertThat(split.targets()[k * 4 + split.labels()[k]]).as("one-hot target of view " + k).isEqualTo(1f);
+    }
+    // the first and the last part ran on different workers (a fixed pool starts a thread per task it is given)
     assertThat(warnings).hasSize(2).anySatisfy(m -> assertThat(m).contains("sample_id 77"))
         .anySatisfy(m -> assertThat(m).contains("sample_id 78"));
+    assertThat(warnings.stream().map(m -> m.substring(0, m.indexOf(':'))).distinct()).hasSize(2);
   }
 
-  private static LoadedBatch loadWith(int threads, BatchPlan plan, SampleStore store, List<String> warnings) {
+  private static LoadedBatch loadWith(int threads, BatchPlan plan, SampleStore store, Reinforcement reinforcement,
+      List<String> warnings) {
     try (BatchLoader loader = BatchLoader.builder(List.of(plan), store).view(View.TRAIN)
         .augmentation(RandomResizedCrop.IMAGENET, RandomErasing.NONE).cropFraction(RandomResizedCrop.CROP_FRACTION)
         .normalisation(Pixels.IMAGENET_MEAN, Pixels.IMAGENET_STD).seed(11, 0).threads(threads, 1)
-        .warnings(m -> { synchronized (warnings) { warnings.add(m); } }).build()) {
+        .reinforcement(reinforcement, 4)
+        .warnings(m -> { synchronized (warnings) { warnings.add(Thread.currentThread().getId() + ": " + m); } }).build()) {
       return loader.next();
     }
   }
