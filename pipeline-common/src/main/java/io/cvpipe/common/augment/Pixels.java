@@ -29,7 +29,8 @@ public final class Pixels {
     float[] table;
 
     float[] table(int channels, float[] mean, float[] std) {
-      if (table == null || this.channels != channels || !Arrays.equals(this.mean, mean) || !Arrays.equals(this.std, std)) {
+      if (table == null || this.channels != channels || !Arrays.equals(this.mean, mean)
+          || !Arrays.equals(this.std, std)) {
         this.table = normalised(channels, mean, std);
         this.channels = channels;
         this.mean = mean.clone();

@@ -120,7 +120,7 @@ final class Resize {
     for (int top = 0; top < box.height(); top += band) {
       int bandRows = Math.min(band, box.height() - top);
       int columnLength = bandRows * channels;
-      rows.columns(box.top() + top, bandRows, image.getHeight(), box.left(), box.width(), channels, columns, line);
+      rows.columns(box.top() + top, bandRows, box.left(), box.width(), channels, columns, line);
       for (int o = 0; o < width; o++) {
         weigh(columns, across, box.flip() ? width - 1 - o : o, sums, columnLength); // mirrored: the opposite taps
         for (int y = 0, i = 0; y < bandRows; y++) {
@@ -228,12 +228,14 @@ final class Resize {
   /** Reads rows of an image as 8-bit grey or RGB samples, whatever its layout. */
   private abstract static class Rows {
     final int imageWidth;
+    final int imageHeight;
     /** Samples per pixel this layout reads natively: 1 (grey) or 3 (RGB). */
     final int colours;
     private int[] scratch = new int[0];
 
-    Rows(int imageWidth, boolean grey) {
-      this.imageWidth = imageWidth;
+    Rows(BufferedImage image, boolean grey) {
+      this.imageWidth = image.getWidth();
+      this.imageHeight = image.getHeight();
       this.colours = grey ? 1 : 3;
     }
 
@@ -269,7 +271,7 @@ final class Resize {
      * Rows {@code y0 .. y0 + rows - 1} of pixels {@code x0 .. x0 + n - 1}, turned into columns:
      * {@code columns[x][y * channels + c]}. Rows and columns outside the image repeat its edge.
      */
-    void columns(int y0, int rows, int imageHeight, int x0, int n, int channels, int[][] columns, int[] line) {
+    void columns(int y0, int rows, int x0, int n, int channels, int[][] columns, int[] line) {
       for (int y = 0; y < rows; y++) {
         read(clamp(y0 + y, imageHeight), x0, n, channels, line);
         for (int x = 0, i = 0; x < n; x++) {
@@ -327,7 +329,7 @@ final class Resize {
     private final int[] bandOffsets;
 
     Interleaved(BufferedImage image, ComponentSampleModel layout, DataBufferByte bytes, boolean grey) {
-      super(image.getWidth(), grey);
+      super(image, grey);
       Raster raster = image.getRaster();
       this.data = bytes.getData();
       this.scanline = layout.getScanlineStride();
@@ -359,9 +361,9 @@ final class Resize {
 
     /** Straight from the buffer inside the image, down each column: no row copy, no second pass to transpose. */
     @Override
-    void columns(int y0, int rows, int imageHeight, int x0, int n, int channels, int[][] columns, int[] line) {
+    void columns(int y0, int rows, int x0, int n, int channels, int[][] columns, int[] line) {
       if (channels != colours || x0 < 0 || x0 + n > imageWidth || y0 < 0 || y0 + rows > imageHeight) {
-        super.columns(y0, rows, imageHeight, x0, n, channels, columns, line);
+        super.columns(y0, rows, x0, n, channels, columns, line);
         return;
       }
       int start = base + y0 * scanline + x0 * pixelStride;
@@ -396,7 +398,7 @@ final class Resize {
     private final int scanline;
 
     PackedRgb(BufferedImage image, SinglePixelPackedSampleModel layout, DataBufferInt ints) {
-      super(image.getWidth(), false);
+      super(image, false);
       Raster raster = image.getRaster();
       this.data = ints.getData();
       this.scanline = layout.getScanlineStride();
@@ -421,7 +423,7 @@ final class Resize {
     private final int max;
 
     OtherGrey(BufferedImage image) {
-      super(image.getWidth(), true);
+      super(image, true);
       this.raster = image.getRaster();
       this.max = (1 << raster.getSampleModel().getSampleSize(0)) - 1;
     }
@@ -441,7 +443,7 @@ final class Resize {
     private int[] line = new int[0];
 
     OtherColour(BufferedImage image) {
-      super(image.getWidth(), false);
+      super(image, false);
       this.image = image;
     }
 

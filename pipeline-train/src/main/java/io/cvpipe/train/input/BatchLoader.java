@@ -26,8 +26,9 @@ import java.util.function.Consumer;
 
 /**
  * Decodes and augments the batches of an epoch on worker threads, {@code prefetch} batches ahead of the engine, in
- * plan order; each batch is split between the workers, one contiguous part of at least 4 views per worker. Augmentation parameters are a pure function of (seed, epoch, sample id), so a
- * resumed epoch sees the same crops. A sample that fails to decode is reported and left out of its batch.
+ * plan order; each batch is split between the workers, one contiguous part of at least 4 views per worker.
+ * Augmentation parameters are a pure function of (seed, epoch, sample id), so a resumed epoch sees the same crops.
+ * A sample that fails to decode is reported and left out of its batch.
  */
 public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
 
@@ -239,6 +240,8 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
    */
   private final class Pending {
     private final BatchPlan plan;
+    /** Floats per view. */
+    private final int per;
     private final float[] pixels;
     private final int[] labels;
     private final long[] ids;
@@ -250,7 +253,8 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
     Pending(BatchPlan plan) {
       this.plan = plan;
       int size = plan.size();
-      this.pixels = pixels(size * plan.cropHeight() * plan.cropWidth() * channels);
+      this.per = plan.cropHeight() * plan.cropWidth() * channels;
+      this.pixels = pixels(size * per);
       this.labels = new int[size];
       this.ids = new long[size];
       this.targets = reinforcement == null ? null : new float[size * classes];
@@ -267,7 +271,6 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
     private void load(int from, int to) {
       int h = plan.cropHeight();
       int w = plan.cropWidth();
-      int per = h * w * channels;
       for (int n = from; n < to; n++) {
         int index = plan.indices()[n];
         long id = samples.sampleId(index);
@@ -315,7 +318,6 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
       }
       int h = plan.cropHeight();
       int w = plan.cropWidth();
-      int per = h * w * channels;
       int n = 0;
       for (int i = 0; i < loaded.length; i++) {
         if (!loaded[i]) {
