@@ -40,12 +40,6 @@ class ITDistributedTrainingOnACluster {
     }
   }
 
-  private static List<ProcessHandle> executors() {
-    return ProcessHandle.allProcesses()
-        .filter(p -> p.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
-        .toList();
-  }
-
   @Test
   void twoTasksOnTwoExecutorsSurviveAKilledExecutorAndEachTaskGetsItsOwnGpuAddress() throws Exception {
     Path warehouse = tmp.resolve("warehouse");
@@ -84,7 +78,7 @@ class ITDistributedTrainingOnACluster {
       Thread.sleep(200);
     }
     assertThat(firstEpoch).as(Files.readString(tmp.resolve("driver.log"))).exists();
-    List<ProcessHandle> executors = executors();
+    List<ProcessHandle> executors = cluster.executors();
     assertThat(executors).as("one executor per worker").hasSize(2);
     Optional<ProcessHandle> victim = executors.stream().findFirst();
     victim.orElseThrow().destroyForcibly(); // SIGKILL

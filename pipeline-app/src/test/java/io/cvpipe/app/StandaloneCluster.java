@@ -154,6 +154,16 @@ final class StandaloneCluster implements AutoCloseable {
         + (Files.exists(log) ? Files.readString(log) : "(no log)"));
   }
 
+  /**
+   * The executor JVMs that this cluster's workers started and that still run: another cluster or Spark job on the
+   * same host is not counted.
+   */
+  List<ProcessHandle> executors() {
+    return started.stream().flatMap(Process::descendants)
+        .filter(p -> p.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
+        .toList();
+  }
+
   /** Every file named {@code name} under {@code root}, read. */
   static List<String> filesNamed(Path root, String name) throws IOException {
     List<String> out = new ArrayList<>();

@@ -8,13 +8,13 @@ import io.cvpipe.common.testing.TestSpark;
 import io.cvpipe.ingest.IngestJob;
 import io.cvpipe.ingest.IngestReport;
 import io.cvpipe.ingest.IngestSettings;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,18 +46,10 @@ class TestKilledIngest {
     SyntheticImages.Layout layout = SyntheticImages.writeImageNetFolder(tmp.resolve("src"), 4, 400, 0, 96, 96, true, 5);
     Process process = launch("ingest", "--set", "dataset=killed", "--set", "ingest.source=" + layout.root(),
         "--set", "ingest.files-per-task=20", "--set", "ingest.progress-interval=200ms");
-    boolean sawProgress = false;
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line; (line = out.readLine()) != null; ) {
-        if (line.matches("ingest killed: [0-9,]+/[0-9,]+ files \\(.*")) { // a progress line: validating
-          sawProgress = true;
-          break;
-        }
-      }
-      process.destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup, as a lost executor host or kill -9
-      assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    }
-    assertThat(sawProgress).as("the ingest was killed while validating").isTrue();
+    // killed at a progress line: while validating
+    TestProcesses.Killed killed = TestProcesses.killOnLine(process,
+        Pattern.compile("^ingest killed: [0-9,]+/[0-9,]+ files \\("), Duration.ofMinutes(5));
+    assertThat(killed.matched()).as("the ingest was killed while validating:%n%s", killed.output()).isTrue();
 
     SparkSession spark = TestSpark.start(tmp.resolve("warehouse"));
     try {

@@ -7,14 +7,14 @@ import io.cvpipe.common.table.Tables;
 import io.cvpipe.common.testing.ShapesTable;
 import io.cvpipe.common.testing.TestSpark;
 import io.cvpipe.reinforce.testing.Teachers;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,18 +41,9 @@ class TestReinforceCommand {
         "--set", "warehouse=" + tmp.resolve("warehouse")));
 
     Process first = TestProcesses.cvpipe(args);
-    boolean killedAfterACommit = false;
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(first.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line; (line = out.readLine()) != null; ) {
-        if (line.contains("reinforced: commit 1: 10 of 80 samples reinforced")) {
-          killedAfterACommit = true;
-          break;
-        }
-      }
-      first.destroyForcibly();
-      assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    }
-    assertThat(killedAfterACommit).as("the run was killed after its first commit").isTrue();
+    TestProcesses.Killed killed = TestProcesses.killOnLine(first,
+        Pattern.compile("reinforced: commit 1: 10 of 80 samples reinforced"), Duration.ofMinutes(5));
+    assertThat(killed.matched()).as("the run was killed after its first commit:%n%s", killed.output()).isTrue();
 
     Process second = TestProcesses.cvpipe(args);
     String out = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -11,13 +11,13 @@ import io.cvpipe.ingest.IngestSettings;
 import io.cvpipe.train.EpochMetrics;
 import io.cvpipe.train.TrainJob;
 import io.cvpipe.train.TrainSettings;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,18 +54,9 @@ class TestResumedTraining {
     }
 
     Process process = launch(trainSets("killed"));
-    boolean killedAfterTwo = false;
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line; (line = out.readLine()) != null; ) {
-        if (line.contains("train killed: epoch 2/4 done")) {
-          killedAfterTwo = true;
-          break;
-        }
-      }
-      process.destroyForcibly();
-      assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    }
-    assertThat(killedAfterTwo).as("the run was killed after epoch 2").isTrue();
+    TestProcesses.Killed killed = TestProcesses.killOnLine(process, Pattern.compile("train killed: epoch 2/4 done"),
+        Duration.ofMinutes(10));
+    assertThat(killed.matched()).as("the run was killed after epoch 2:%n%s", killed.output()).isTrue();
 
     spark = TestSpark.start(tmp.resolve("warehouse"));
     try {
