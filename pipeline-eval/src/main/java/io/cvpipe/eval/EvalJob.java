@@ -110,18 +110,17 @@ public final class EvalJob {
         shifted.isEmpty() ? "" : ", then " + shifted.size() + " corrupted copies of it"));
 
     // the corrupted copies first, so that the clean split's row is the run's latest
-    for (ShiftedSplit copy : shifted) {
-      long copyRows = pinned.rowCount(copy.split());
-      Scored r = score(pinned, models, run + " " + copy.split(), copy.split(), copyRows, labels.size(), 0);
-      write(UUID.randomUUID().toString(), run, copy.split(), models, snapshot.snapshotId(), pinned.classRows(), r.result,
-          r.seconds);
-      LOG.info(String.format(Locale.ROOT, "eval %s on %s: top-1 %.4f, ECE %.4f", run, copy.split(),
-          r.result.metrics.top1(), r.result.metrics.ece()));
+    if (!shifted.isEmpty()) {
+      evaluateShifted(pinned, models, run, shifted, labels.size());
     }
-    Scored clean = score(pinned, models, run, settings.split(), rows, labels.size(), settings.misclassified());
-    PartialResult result = clean.result;
+    Scored clean = score(pinned, models, run, List.of(settings.split()), new long[] {rows}, labels.size(),
+        settings.misclassified());
+    PartialResult result = clean.results[0];
     String evalId = UUID.randomUUID().toString();
-    write(evalId, run, settings.split(), models, snapshot.snapshotId(), pinned.classRows(), result, clean.seconds);
+    List<Row> classRows = new ArrayList<>();
+    Row metricsRow = evaluationRow(evalId, run, settings.split(), models, snapshot.snapshotId(), pinned.classRows(),
+        result, clean.seconds, classRows);
+    append(List.of(metricsRow), classRows, evalId);
     Path report = Path.of(settings.reportsDir(), run);
     Evaluation evaluation = records.byId(evalId);
     Robustness robustness = shifted.isEmpty() ? null : records.robustness(evaluation);
@@ -130,32 +129,63 @@ public final class EvalJob {
         robustness == null ? null : robustness.summary(baseline));
   }
 
-  private record Scored(PartialResult result, double seconds) {}
+  /**
+   * Scores every corrupted copy in one Spark job (one scan, the model loaded once per executor) and writes their
+   * rows in one commit per table. Each copy's seconds are the job's, shared out by its images.
+   */
+  private void evaluateShifted(SampleTable pinned, List<ModelInput> models, String run, List<ShiftedSplit> shifted,
+      int classes) {
+    List<String> splits = shifted.stream().map(ShiftedSplit::split).toList();
+    long[] rows = splits.stream().mapToLong(pinned::rowCount).toArray();
+    Scored scored = score(pinned, models, run + " on " + splits.size() + " corrupted copies", splits, rows, classes, 0);
+    long total = Arrays.stream(rows).sum();
+    List<Row> metricsRows = new ArrayList<>();
+    List<Row> classRows = new ArrayList<>();
+    for (int s = 0; s < splits.size(); s++) {
+      PartialResult r = scored.results[s];
+      metricsRows.add(evaluationRow(UUID.randomUUID().toString(), run, splits.get(s), models, pinned.snapshotId(),
+          pinned.classRows(), r, scored.seconds * rows[s] / total, classRows));
+      LOG.info(String.format(Locale.ROOT, "eval %s on %s: top-1 %.4f, ECE %.4f", run, splits.get(s),
+          r.metrics.top1(), r.metrics.ece()));
+    }
+    append(metricsRows, classRows, UUID.randomUUID().toString());
+  }
 
-  /** Scores one split of the pinned snapshot as a Spark job, keeping up to {@code misclassified} wrong images. */
-  private Scored score(SampleTable pinned, List<ModelInput> models, String what, String split, long rows, int classes,
-      int misclassified) {
+  private record Scored(PartialResult[] results, double seconds) {}
+
+  /**
+   * Scores {@code splits} of the pinned snapshot ({@code rows[s]} rows each) as one Spark job, keeping up to
+   * {@code misclassified} wrong images of each.
+   */
+  private Scored score(SampleTable pinned, List<ModelInput> models, String what, List<String> splits, long[] rows,
+      int classes, int misclassified) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
-    Dataset<Row> images = pinned.rows("sample_id, class_index, image", List.of(split));
+    Dataset<Row> images = pinned.rows("sample_id, class_index, image, split", splits);
     LongAccumulator done = spark.sparkContext().longAccumulator("eval images");
     long start = System.nanoTime();
-    PartialResult result;
-    try (Progress progress = Progress.start("eval " + what, "images", rows, done::value, Duration.ofSeconds(10))) {
-      result = images.javaRDD()
+    PartialResult[] results;
+    try (Progress progress = Progress.start("eval " + what, "images", Arrays.stream(rows).sum(), done::value,
+        Duration.ofSeconds(10))) {
+      results = images.javaRDD()
           .mapPartitions(new EvalPartition(models, new SerializableConfiguration(conf), classes, settings.batchSize(),
-              misclassified, done))
-          .reduce(PartialResult::merge);
+              misclassified, splits, done))
+          .reduce(PartialResult::mergeAll);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    if (result.undecodable > 0) {
-      LOG.warn(String.format(Locale.ROOT, "eval %s: %,d images could not be decoded and were not scored (sample_ids %s%s)",
-          what, result.undecodable, result.undecodableIds, result.undecodable > result.undecodableIds.size() ? ", ..." : ""));
+    for (int s = 0; s < splits.size(); s++) {
+      PartialResult result = results[s];
+      String of = splits.size() == 1 ? "eval " + what : "eval " + what + ", " + splits.get(s);
+      if (result.undecodable > 0) {
+        LOG.warn(String.format(Locale.ROOT, "%s: %,d images could not be decoded and were not scored (sample_ids %s%s)",
+            of, result.undecodable, result.undecodableIds,
+            result.undecodable > result.undecodableIds.size() ? ", ..." : ""));
+      }
+      if (result.metrics.images() + result.undecodable != rows[s]) {
+        throw new IllegalStateException(of + ": " + rows[s] + " rows planned but " + result.metrics.images()
+            + " scored and " + result.undecodable + " undecodable");
+      }
     }
-    if (result.metrics.images() + result.undecodable != rows) {
-      throw new IllegalStateException("eval " + what + ": " + rows + " rows planned but " + result.metrics.images()
-          + " scored and " + result.undecodable + " undecodable");
-    }
-    return new Scored(result, seconds);
+    return new Scored(results, seconds);
   }
 
   /** eval_metrics' model: the SavedModel directory, or an ensemble's as a list. */
@@ -171,8 +201,9 @@ public final class EvalJob {
         .collect(java.util.stream.Collectors.joining(" + ", "ensemble(", ")"));
   }
 
-  private void write(String evalId, String run, String split, List<ModelInput> models, long snapshotId,
-      List<Row> classes, PartialResult result, double seconds) {
+  /** One evaluation's eval_metrics row; its eval_class_metrics rows are added to {@code classRows}. */
+  private Row evaluationRow(String evalId, String run, String split, List<ModelInput> models, long snapshotId,
+      List<Row> classes, PartialResult result, double seconds, List<Row> classRows) {
     ClassificationMetrics m = result.metrics;
     Timestamp now = Timestamp.from(Instant.now());
     List<Row> bins = Arrays.stream(m.reliability()).map(b -> RowFactory.create(b.index(), b.lower(), b.upper(),
@@ -182,10 +213,6 @@ public final class EvalJob {
         architecture(models),
         settings.dataset(), split, snapshotId, m.images(), result.undecodable, m.top1(), m.top5(), m.nll(),
         m.ece(), bins, seconds, m.images() / Math.max(1e-9, seconds), now);
-    Tables.createIfMissing(spark, Tables.EVAL_METRICS, Schemas.EVAL_METRICS, "", Map.of("format-version", "2"));
-    Tables.append(spark, spark.createDataFrame(List.of(row), Schemas.EVAL_METRICS), Tables.EVAL_METRICS,
-        Schemas.EVAL_METRICS, evalId);
-    List<Row> classRows = new ArrayList<>();
     for (int c = 0; c < classes.size(); c++) {
       long images = m.imagesOf(c);
       List<Long> predicted = Arrays.stream(m.confusionRow(c)).boxed().toList();
@@ -193,8 +220,16 @@ public final class EvalJob {
           classes.get(c).getString(1), images,
           m.correctOf(c), images == 0 ? null : m.correctOf(c) / (double) images, predicted, now));
     }
+    return row;
+  }
+
+  /** The rows of one or more evaluations, one commit per table ({@code commitId}: the snapshots' run id). */
+  private void append(List<Row> metricsRows, List<Row> classRows, String commitId) {
+    Tables.createIfMissing(spark, Tables.EVAL_METRICS, Schemas.EVAL_METRICS, "", Map.of("format-version", "2"));
+    Tables.append(spark, spark.createDataFrame(metricsRows, Schemas.EVAL_METRICS), Tables.EVAL_METRICS,
+        Schemas.EVAL_METRICS, commitId);
     Tables.createIfMissing(spark, Tables.EVAL_CLASS_METRICS, Schemas.EVAL_CLASS_METRICS, "", Map.of("format-version", "2"));
     Tables.append(spark, spark.createDataFrame(classRows, Schemas.EVAL_CLASS_METRICS), Tables.EVAL_CLASS_METRICS,
-        Schemas.EVAL_CLASS_METRICS, evalId);
+        Schemas.EVAL_CLASS_METRICS, commitId);
   }
 }

@@ -16,8 +16,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import javax.imageio.ImageIO;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -29,10 +31,12 @@ import org.apache.spark.util.SerializableConfiguration;
 /**
  * One Spark task of an evaluation: the validation view of each image (resize to size / crop fraction, centre crop,
  * normalise as the model expects), batched inference with the executor's copy of the model, and the
- * partition's {@link PartialResult}. Rows are {@code (sample_id, class_index, image)}. An ensemble scores each
- * image with every model (each with its own view) and is judged by the mean of their softmax outputs.
+ * partition's {@link PartialResult} for each split it scores. Rows are {@code (sample_id, class_index, image, split)};
+ * one pass can score many splits (the corrupted copies of a split), each image counted in its own split's result.
+ * An ensemble scores each image with every model (each with its own view) and is judged by the mean of their
+ * softmax outputs.
  */
-final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResult> {
+final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResult[]> {
 
   private static final Logger LOG = LogManager.getLogger(EvalPartition.class);
 
@@ -43,11 +47,14 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
   private final int classes;
   private final int batchSize;
   private final int keepMisclassified;
+  private final List<String> splits;
   private final LongAccumulator done;
 
+  /** Scores the rows of {@code splits}, results in that order, keeping up to {@code keepMisclassified} of each. */
   EvalPartition(List<ModelInput> models, SerializableConfiguration conf, int classes, int batchSize,
-      int keepMisclassified, LongAccumulator done) {
+      int keepMisclassified, List<String> splits, LongAccumulator done) {
     this.models = List.copyOf(models);
+    this.splits = List.copyOf(splits);
     this.conf = conf;
     this.classes = classes;
     this.batchSize = batchSize;
@@ -56,7 +63,7 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
   }
 
   @Override
-  public Iterator<PartialResult> call(Iterator<Row> rows) {
+  public Iterator<PartialResult[]> call(Iterator<Row> rows) {
     int m = models.size();
     Predictor[] predictors = new Predictor[m];
     int[] per = new int[m];
@@ -67,8 +74,14 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
       per[i] = model.height() * model.width() * model.channels();
       pixels[i] = new float[batchSize * per[i]];
     }
-    PartialResult result = new PartialResult(classes, keepMisclassified);
+    PartialResult[] results = new PartialResult[splits.size()];
+    Map<String, Integer> index = new HashMap<>();
+    for (int s = 0; s < results.length; s++) {
+      results[s] = new PartialResult(classes, keepMisclassified);
+      index.put(splits.get(s), s);
+    }
     long[] ids = new long[batchSize];
+    int[] splitOf = new int[batchSize];
     int[] labels = new int[batchSize];
     byte[][] images = new byte[batchSize][];
     int n = 0;
@@ -80,6 +93,11 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
             + "(e.g. ImageNet's test images). Evaluate a labelled split");
       }
       byte[] bytes = (byte[]) row.get(2);
+      Integer split = index.get(row.getString(3));
+      if (split == null) {
+        throw new IllegalStateException("eval: sample_id " + id + " is in split '" + row.getString(3)
+            + "', not one of the splits scored " + splits);
+      }
       try {
         BufferedImage image = Pixels.decode(bytes);
         if (image == null) {
@@ -94,29 +112,31 @@ final class EvalPartition implements FlatMapFunction<Iterator<Row>, PartialResul
         }
       } catch (IOException | RuntimeException e) {
         LOG.warn("eval: skipping sample_id " + id + ": cannot decode it (" + e.getMessage() + ")");
-        result.undecodable(id);
+        results[split].undecodable(id);
         done.add(1);
         continue;
       }
       ids[n] = id;
+      splitOf[n] = split;
       labels[n] = row.getInt(1);
       images[n] = bytes;
       n++;
       if (n == batchSize) {
-        score(predictors, pixels, ids, labels, images, n, result);
+        score(predictors, pixels, ids, splitOf, labels, images, n, results);
         n = 0;
       }
     }
     if (n > 0) {
-      score(predictors, pixels, ids, labels, images, n, result);
+      score(predictors, pixels, ids, splitOf, labels, images, n, results);
     }
-    return List.of(result).iterator();
+    return List.<PartialResult[]>of(results).iterator();
   }
 
-  private void score(Predictor[] predictors, float[][] pixels, long[] ids, int[] labels, byte[][] images, int n,
-      PartialResult result) {
+  private void score(Predictor[] predictors, float[][] pixels, long[] ids, int[] splitOf, int[] labels,
+      byte[][] images, int n, PartialResult[] results) {
     float[] logits = predictors.length == 1 ? logits(predictors, pixels, 0, n) : meanSoftmax(predictors, pixels, n);
     for (int i = 0; i < n; i++) {
+      PartialResult result = results[splitOf[i]];
       int predicted = result.metrics.add(logits, i * classes, labels[i]);
       if (predicted != labels[i] && result.wants(ids[i])) {
         result.offer(misclassified(logits, i, ids[i], labels[i], images[i]));

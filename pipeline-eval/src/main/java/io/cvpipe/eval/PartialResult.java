@@ -61,6 +61,14 @@ final class PartialResult implements Serializable {
     return this;
   }
 
+  /** Merges {@code b} into {@code a} split by split (the same splits in the same order); returns {@code a}. */
+  static PartialResult[] mergeAll(PartialResult[] a, PartialResult[] b) {
+    for (int s = 0; s < a.length; s++) {
+      a[s].merge(b[s]);
+    }
+    return a;
+  }
+
   private void trim() {
     if (misclassified.size() > keep) {
       misclassified.sort(Comparator.comparingLong(Misclassified::sampleId));

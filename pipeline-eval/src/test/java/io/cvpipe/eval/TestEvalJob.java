@@ -311,6 +311,21 @@ class TestEvalJob {
       assertThat(r.getLong(1)).isEqualTo(VAL);
       assertThat(r.getLong(2)).isZero();
     });
+    // one pass scored the four copies: each copy's row equals that copy evaluated alone
+    for (String copy : List.of("val-gaussian_noise-1", "val-pixelate-5")) {
+      EvalJob.Result alone = new EvalJob(spark, settings("eval.model=shapes-late", "eval.run=alone-" + copy,
+          "eval.split=" + copy)).run();
+      Row inPass = spark.sql("SELECT images, top1, nll, ece FROM cvpipe.runs.eval_metrics WHERE run = 'late-shifts' "
+          + "AND split = '" + copy + "'").first();
+      assertThat(inPass.getLong(0)).isEqualTo(alone.metrics().images());
+      assertThat(inPass.getDouble(1)).as(copy).isEqualTo(alone.metrics().top1());
+      assertThat(inPass.getDouble(2)).as(copy).isCloseTo(alone.metrics().nll(), within(1e-5));
+      assertThat(inPass.getDouble(3)).as(copy).isCloseTo(alone.metrics().ece(), within(1e-5));
+    }
+    assertThat(spark.sql("SELECT DISTINCT top1 FROM cvpipe.runs.eval_metrics WHERE run = 'late-shifts'").count())
+        .as("the copies' scores differ (else routing each image to its own copy's result goes untested)")
+        .isGreaterThan(1);
+
     // ImageNet-C's CE, by hand from the rows: summed errors over the severities, over the baseline's
     Map<String, Double> early = new LinkedHashMap<>();
     Map<String, Double> lateTop1 = new LinkedHashMap<>();
