@@ -1,3 +1,7 @@
+import io.cvpipe.common.augment.AugmentPolicy;
+import io.cvpipe.common.augment.AugmentReplay;
+import io.cvpipe.common.augment.Augmentation;
+import io.cvpipe.common.augment.CropBox;
 import io.cvpipe.common.augment.Pixels;
 import io.cvpipe.common.augment.RandomResizedCrop;
 import io.cvpipe.common.model.ModelInput;
@@ -31,7 +35,9 @@ import org.apache.spark.sql.SparkSession;
  * images, (1) trains a small teacher for one epoch on the 60,000 training images (once; kept between runs),
  * (2) reinforces the test split with it (N augmentations, top-k) and (3) runs the bare teacher on the same
  * images, N passes at the same batch size, pixels made beforehand. Then the table's bytes per augmentation,
- * by column. Prints "name value" lines.
+ * by column; (4) what a student pays to replay a stored view: microseconds per 28x28 view rendered from the
+ * decoded test images, a plain crop and flip against stored RRC+RA/RE and RRC+RA/RE+mixing views (one thread).
+ * Prints "name value" lines.
  *
  * Usage: java -cp CLASSPATH ci/ReinforceBench.java WORKDIR FASHION_MNIST_DIR N K BATCH
  */
@@ -62,6 +68,7 @@ public class ReinforceBench {
       System.out.printf(Locale.ROOT, "reinforce_ips %.2f%n", result.imagesPerSecond());
       System.out.printf(Locale.ROOT, "bare_ips %.2f%n", bare(spark, teacher, n, batch));
       sizes(spark);
+      replay(spark);
 
       Path wide = work.resolve("models/bench-wide/best");
       if (!Files.isRegularFile(wide.resolve("saved_model.pb"))) {
@@ -118,6 +125,59 @@ public class ReinforceBench {
         byColumn.merge(top(table, r.getInt(0)), r.getLong(1), Long::sum);
       }
       byColumn.forEach((name, bytes) -> System.out.printf(Locale.ROOT, "column %s %d%n", name, bytes));
+    }
+  }
+
+  /**
+   * Microseconds per view, one thread, on the decoded test images: the plain crop a student draws from the labels
+   * (area 1, the study's), against replaying stored RRC+RA/RE and RRC+RA/RE+mixing augmentations (drawn here as
+   * reinforce draws them; a mixed view renders its partner's view too). The median of 10 timed passes.
+   */
+  private static void replay(SparkSession spark) throws Exception {
+    List<Row> rows = spark.sql("SELECT image FROM " + Tables.samples("fmnist") + " WHERE split = 'val'").collectAsList();
+    int count = rows.size();
+    BufferedImage[] images = new BufferedImage[count];
+    for (int i = 0; i < count; i++) {
+      images[i] = Pixels.decode((byte[]) rows.get(i).get(0));
+    }
+    RandomResizedCrop crop = new RandomResizedCrop(0.5, 1, 3.0 / 4.0, 4.0 / 3.0);
+    Augmentation[] plain = new Augmentation[count];
+    Augmentation[] raRe = new Augmentation[count];
+    Augmentation[] mixing = new Augmentation[count];
+    for (int i = 0; i < count; i++) {
+      int partner = (i + 1) % count;
+      plain[i] = AugmentPolicy.RRC.with(new RandomResizedCrop(1, 1, 3.0 / 4.0, 4.0 / 3.0), 0, 0)
+          .draw(0, i, 0, 28, 28, partner, 28, 28);
+      raRe[i] = AugmentPolicy.RRC_RA_RE.with(crop, 2, 9).draw(0, i, 0, 28, 28, partner, 28, 28);
+      mixing[i] = AugmentPolicy.RRC_RA_RE_MIX.with(crop, 2, 9).draw(0, i, 0, 28, 28, partner, 28, 28);
+    }
+    float[] mean = {0.5f};
+    float[] std = {0.5f};
+    float[] out = new float[28 * 28];
+    String[] names = {"replay_plain_us", "replay_ra_re_us", "replay_mixing_us"};
+    Augmentation[][] kinds = {plain, raRe, mixing};
+    double[][] micros = new double[kinds.length][10];
+    for (int pass = -2; pass < 10; pass++) { // two passes to warm up
+      for (int k = 0; k < kinds.length; k++) {
+        long start = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+          Augmentation a = kinds[k][i];
+          if (k == 0) { // what BatchLoader does for a sample without a stored view
+            CropBox box = a.crop();
+            Pixels.render(images[i], box, 28, 28, 1, mean, std, out, 0);
+          } else {
+            AugmentReplay.render(images[i], a, a.mixing() == null ? null : images[(i + 1) % count], 28, 28, 1,
+                mean, std, out, 0);
+          }
+        }
+        if (pass >= 0) {
+          micros[k][pass] = (System.nanoTime() - start) / 1e3 / count;
+        }
+      }
+    }
+    for (int k = 0; k < kinds.length; k++) {
+      java.util.Arrays.sort(micros[k]);
+      System.out.printf(Locale.ROOT, "%s %.2f%n", names[k], micros[k][5]);
     }
   }
 

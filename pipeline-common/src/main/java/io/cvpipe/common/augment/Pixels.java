@@ -88,6 +88,16 @@ public final class Pixels {
    * for 3.
    */
   public static BufferedImage crop(BufferedImage image, CropBox box, int height, int width, int channels) {
+    if (channels == 3 && Resize.grey(image)) {
+      // a grey image in RGB has three equal channels, each resized alike: resize one, a third of the work
+      byte[] levels = Resize.crop(image, box, height, width, 1);
+      BufferedImage rgb = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+      int[] packed = ((DataBufferInt) rgb.getRaster().getDataBuffer()).getData();
+      for (int i = 0; i < packed.length; i++) {
+        packed[i] = (levels[i] & 0xFF) * 0x010101;
+      }
+      return rgb;
+    }
     byte[] levels = Resize.crop(image, box, height, width, channels);
     if (channels == 1) {
       BufferedImage grey = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
@@ -121,14 +131,14 @@ public final class Pixels {
   public static void normalise(BufferedImage target, float[] mean, float[] std, float[] out, int offset) {
     if (target.getType() == BufferedImage.TYPE_BYTE_GRAY) {
       byte[] grey = ((DataBufferByte) target.getRaster().getDataBuffer()).getData();
-      float[] table = normalised(1, mean, std);
+      float[] table = NORMALISATION.get().table(1, mean, std);
       for (int i = 0; i < grey.length; i++) {
         out[offset + i] = table[grey[i] & 0xFF];
       }
       return;
     }
     int[] rgb = ((DataBufferInt) target.getRaster().getDataBuffer()).getData();
-    float[] table = normalised(3, mean, std);
+    float[] table = NORMALISATION.get().table(3, mean, std);
     for (int i = 0; i < rgb.length; i++) {
       int p = rgb[i];
       int at = offset + i * 3;

@@ -1,6 +1,7 @@
 package io.cvpipe.common.augment;
 
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
 import java.util.Random;
 
 /**
@@ -146,9 +147,9 @@ public final class RandAugment {
     if (angle == 0) {
       return image;
     }
-    double radians = -Math.toRadians(angle);
-    double cos = round15(Math.cos(radians));
-    double sin = round15(Math.sin(radians));
+    double[] cs = cosSin(angle);
+    double cos = cs[0];
+    double sin = cs[1];
     double cx = image.getWidth() / 2.0;
     double cy = image.getHeight() / 2.0;
     return affine(image, cos, sin, cos * -cx + sin * -cy + cx, -sin, cos, -sin * -cx + cos * -cy + cy);
@@ -156,6 +157,27 @@ public final class RandAugment {
 
   private static double round15(double v) {
     return new java.math.BigDecimal(v).setScale(15, java.math.RoundingMode.HALF_EVEN).doubleValue();
+  }
+
+  /**
+   * The rounded cosine and sine of each whole angle 0..359, made once: RandAugment rotates by whole degrees, and
+   * the rounding costs microseconds a view.
+   */
+  private static final double[][] WHOLE_DEGREES = new double[360][];
+
+  static {
+    for (int degrees = 0; degrees < 360; degrees++) {
+      WHOLE_DEGREES[degrees] = rotation(degrees);
+    }
+  }
+
+  private static double[] cosSin(double angle) {
+    return angle == Math.rint(angle) ? WHOLE_DEGREES[(int) angle] : rotation(angle);
+  }
+
+  private static double[] rotation(double angle) {
+    double radians = -Math.toRadians(angle);
+    return new double[] {round15(Math.cos(radians)), round15(Math.sin(radians))};
   }
 
   /**
@@ -367,13 +389,25 @@ public final class RandAugment {
     return image(px, image.getWidth(), image.getHeight());
   }
 
+  /**
+   * A copy of the image's packed RGB pixels (the operations write into it). A {@code TYPE_INT_RGB} image, which
+   * every operation makes, is copied from its buffer: {@code getRGB} converts pixel by pixel, and was most of a
+   * replayed view's time.
+   */
   private static int[] pixels(BufferedImage image) {
+    if (image.getType() == BufferedImage.TYPE_INT_RGB) {
+      return ((DataBufferInt) image.getRaster().getDataBuffer()).getData().clone();
+    }
     return image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
   }
 
+  /** A {@code TYPE_INT_RGB} image of the packed pixels (any alpha {@code getRGB} gave them left out). */
   private static BufferedImage image(int[] px, int w, int h) {
     BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-    out.setRGB(0, 0, w, h, px, 0, w);
+    int[] buffer = ((DataBufferInt) out.getRaster().getDataBuffer()).getData();
+    for (int i = 0; i < buffer.length; i++) {
+      buffer[i] = px[i] & 0xFFFFFF;
+    }
     return out;
   }
 

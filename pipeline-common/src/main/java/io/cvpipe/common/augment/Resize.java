@@ -315,6 +315,11 @@ final class Resize {
     return true;
   }
 
+  /** Whether the image is grey (one colour sample a pixel, whatever its layout and depth). */
+  static boolean grey(BufferedImage image) {
+    return image.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_GRAY;
+  }
+
   /** PIL's {@code convert("L")}: ITU-R 601-2 luma (0.299 R + 0.587 G + 0.114 B) in its 16-bit fixed point. */
   static int luma(int r, int g, int b) {
     return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;

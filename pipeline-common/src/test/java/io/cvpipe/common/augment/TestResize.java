@@ -31,6 +31,32 @@ class TestResize {
   }
 
   @Test
+  void aGreyImageCroppedToRgbIsTheSameImageStoredAsRgb() {
+    // Pixels.crop resizes a grey image's one channel and repeats it; the general path resizes three equal channels
+    BufferedImage grey = new BufferedImage(13, 11, BufferedImage.TYPE_BYTE_GRAY);
+    BufferedImage rgb = new BufferedImage(13, 11, BufferedImage.TYPE_INT_RGB);
+    java.util.Random random = new java.util.Random(7);
+    for (int y = 0; y < 11; y++) {
+      for (int x = 0; x < 13; x++) {
+        int level = random.nextInt(256);
+        grey.getRaster().setSample(x, y, 0, level);
+        rgb.getRaster().setPixel(x, y, new int[] {level, level, level});
+      }
+    }
+    for (CropBox box : new CropBox[] {new CropBox(0, 0, 11, 13, false), new CropBox(2, 3, 7, 9, true),
+        new CropBox(-1, 4, 12, 5, false)}) {
+      for (int[] size : new int[][] {{5, 6}, {11, 13}, {20, 17}}) {
+        BufferedImage fast = Pixels.crop(grey, box, size[0], size[1], 3);
+        BufferedImage general = Pixels.crop(rgb, box, size[0], size[1], 3);
+        assertThat(fast.getType()).isEqualTo(BufferedImage.TYPE_INT_RGB);
+        assertThat(fast.getRGB(0, 0, size[1], size[0], null, 0, size[1]))
+            .as("box %s to %dx%d", box, size[0], size[1])
+            .containsExactly(general.getRGB(0, 0, size[1], size[0], null, 0, size[1]));
+      }
+    }
+  }
+
+  @Test
   void theSameSizeIsACopy() {
     BufferedImage image = greyRow(3, 200, 17, 255, 0);
     assertThat(row(image, new CropBox(0, 0, 1, 5, false), 5)).containsExactly(3, 200, 17, 255, 0);
