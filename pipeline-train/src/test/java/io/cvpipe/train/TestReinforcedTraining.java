@@ -94,6 +94,11 @@ class TestReinforcedTraining {
     Map<Long, StoredAugmentation[]> stored = TableFiles.loadReinforced(files(reinforced, "train"), reinforced.schema(),
         made.version(), spark.sparkContext().hadoopConfiguration());
     assertThat(stored).hasSize(160);
+    // a rank holds only its share of the images, not the partners in other ranks' shares: refused before any task
+    assertThatThrownBy(() -> new TrainJob(spark, train("train.run=mixed-on-2", "train.data=reinforced",
+        "train.tasks=2"), 1).run())
+        .hasMessageContaining("train.tasks: 2 tasks with a reinforced table whose augmentations mix two samples")
+        .hasMessageContaining("Train it with train.tasks=1");
 
     // the training loader replays each sample's one stored augmentation, at the teacher's size and normalisation
     int replayed = 0;
@@ -196,6 +201,10 @@ class TestReinforcedTraining {
     ReinforceJob.Result made = new ReinforceJob(spark, reinforce("reinforce.teachers=[teacher]",
         "reinforce.augmentations=4", "reinforce.augment.min-scale=0.35")).run();
     assertThat(made.reinforced()).isEqualTo(160);
+    // a table that does not mix passes that check (and meets the next one: local[2] has two task slots)
+    assertThatThrownBy(() -> new TrainJob(spark, train("train.run=unmixed-on-3", "train.data=reinforced",
+        "train.tasks=3"), 1).run())
+        .hasMessageContaining("train.tasks: 3 barrier tasks need 3 task slots at once");
 
     List<EpochMetrics> student = new TrainJob(spark, train("train.run=student", "train.data=reinforced",
         "train.lr.max=0.05", "train.epochs=10"), 1).run();
@@ -209,6 +218,15 @@ class TestReinforcedTraining {
         .isGreaterThanOrEqualTo(0.45);
     List<Row> rows = spark.sql("SELECT epoch FROM cvpipe.runs.train_metrics WHERE run = 'student'").collectAsList();
     assertThat(rows).hasSize(10);
+
+    // on two tasks, each rank loads the stored augmentations of its share and replays them, none left out
+    List<EpochMetrics> ranks = new TrainJob(spark, train("train.run=student-on-2", "train.data=reinforced",
+        "train.lr.max=0.05", "train.epochs=2", "train.tasks=2", "train.collective-timeout=180s"), 1).run();
+    assertThat(ranks).hasSize(2);
+    for (EpochMetrics m : ranks) {
+      assertThat(m.skipped()).as("samples left out in epoch " + m.epoch()).isZero();
+      assertThat(m.steps()).as("steps of epoch " + m.epoch() + ": 80 samples a task, batch 16").isEqualTo(5);
+    }
 
     // SET on reinforced data: scored every epoch, out after one easy scoring; each epoch's steps follow the
     // samples the scoring before it left in (160 training samples, batch 16)
