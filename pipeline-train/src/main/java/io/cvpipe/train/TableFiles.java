@@ -13,6 +13,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.LongPredicate;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.Schema;
@@ -37,7 +38,19 @@ final class TableFiles {
   static InMemorySamples load(List<String> files, Schema projection, Configuration conf) {
     InMemorySamples samples = new InMemorySamples();
     for (String file : files) {
-      read(file, 0, Long.MAX_VALUE, NONE, projection, conf, samples);
+      read(file, 0, Long.MAX_VALUE, NONE, null, projection, conf, samples);
+    }
+    return samples;
+  }
+
+  /** The rows of these sample ids in {@code files} (each file read whole: the ids can sit anywhere in them). */
+  static InMemorySamples loadIds(List<String> files, Set<Long> ids, Schema projection, Configuration conf) {
+    InMemorySamples samples = new InMemorySamples();
+    for (String file : files) {
+      if (samples.size() == ids.size()) {
+        break;
+      }
+      read(file, 0, Long.MAX_VALUE, NONE, ids::contains, projection, conf, samples);
     }
     return samples;
   }
@@ -49,8 +62,8 @@ final class TableFiles {
   static InMemorySamples loadSlices(List<Deal.Slice> slices, SkipSet skips, Schema projection, Configuration conf) {
     InMemorySamples samples = new InMemorySamples();
     for (Deal.Slice slice : slices) {
-      long read = read(slice.location(), slice.first(), slice.count(), skips.positions(slice.location()), projection,
-          conf, samples);
+      long read = read(slice.location(), slice.first(), slice.count(), skips.positions(slice.location()), null,
+          projection, conf, samples);
       if (read != slice.count()) {
         throw Errors.state(slice.location() + " has " + (slice.first() + read) + " rows where the table's metadata "
             + "promised at least " + (slice.first() + slice.count()) + ": the data file changed under the snapshot");
@@ -61,10 +74,11 @@ final class TableFiles {
 
   /**
    * Adds rows {@code first .. first + count - 1} of {@code file} but those at {@code skipped} (sorted positions) to
-   * {@code samples}; returns how many rows of that range the file has.
+   * {@code samples}, only the sample ids {@code keep} accepts when it is not null; returns how many rows of that range
+   * the file has.
    */
-  private static long read(String file, long first, long count, long[] skipped, Schema projection, Configuration conf,
-      InMemorySamples samples) {
+  private static long read(String file, long first, long count, long[] skipped, LongPredicate keep, Schema projection,
+      Configuration conf, InMemorySamples samples) {
     long row = 0;
     long inRange = 0;
     try (CloseableIterable<Record> records = Parquet.read(HadoopInputFile.fromLocation(file, conf))
@@ -79,8 +93,9 @@ final class TableFiles {
         if (inRange == count) {
           break;
         }
-        if (skipped.length > 0 && Arrays.binarySearch(skipped, position) >= 0) {
-          inRange++; // left out by SET
+        if (skipped.length > 0 && Arrays.binarySearch(skipped, position) >= 0
+            || keep != null && !keep.test((Long) r.getField("sample_id"))) {
+          inRange++; // left out by SET, or not asked for
           continue;
         }
         Object label = r.getField("class_index");

@@ -175,14 +175,6 @@ public final class TrainJob {
       Reinforced reinforced, SerializableConfiguration conf, java.nio.file.Path runDir, long snapshotId,
       TrainLoop.Segment segment) {
     int tasks = settings.tasks();
-    if (reinforced != null && reinforced.mixes()) {
-      // a rank holds its share of the images, and a mixing partner is drawn from its partner group, spread over the
-      // split's files: its image is most often in another rank's share, and the sample would be left out
-      throw Errors.setting("train.tasks", tasks + " tasks with a reinforced table whose augmentations mix two samples "
-          + "(reinforce.policy=rrc-ra-re-mix) is not supported yet: a rank does not hold the mixing partners' "
-          + "images of other ranks' shares. Train it with train.tasks=1, or reinforce with a policy that does not mix "
-          + "(rrc-ra-re)");
-    }
     int slots = spark.sparkContext().defaultParallelism();
     String master = spark.sparkContext().master();
     if (master.startsWith("local") && slots < tasks) {
@@ -193,8 +185,9 @@ public final class TrainJob {
       throw Errors.setting("train.tasks", tasks + " tasks for " + train.rows() + " training samples: every task needs "
           + "at least one");
     }
+    long imageShare = (train.bytes + tasks - 1) / tasks;
     long heap = settings.workerHeapBytes() > 0 ? settings.workerHeapBytes() >> 20
-        : workerHeapMegabytes((train.bytes + tasks - 1) / tasks + val.bytes,
+        : workerHeapMegabytes(imageShare + val.bytes + (reinforced != null && reinforced.mixes() ? imageShare : 0),
             reinforced == null ? 0 : (reinforced.rows() + tasks - 1) / tasks);
     LOG.info(String.format(Locale.ROOT, "train %s: %d tasks, %,d samples each per epoch (the deal changes every epoch), a "
         + "global batch of %d at the base scale, %s batch norm, training processes of %,d MB heap", settings.run(),
@@ -346,8 +339,9 @@ public final class TrainJob {
 
   /**
    * {@code train.worker-heap}'s {@code auto}: 1 GB, 3x the task's share of encoded image bytes (the bytes, the decoded
-   * images kept, the next epoch's share read before the last one is let go), and twice its share of stored
-   * augmentations (the next epoch's loaded before the last one's are let go).
+   * images kept, the next epoch's share read before the last one is let go; with a table that mixes, the share
+   * counts twice: at most one partner from another share per sample), and twice its share of stored augmentations
+   * (the next epoch's loaded before the last one's are let go).
    */
   static long workerHeapMegabytes(long imageBytes, long storedAugmentations) {
     return 1024 + (3 * imageBytes + 2 * storedAugmentations * STORED_AUGMENTATION_BYTES >> 20);

@@ -90,28 +90,38 @@ public final class TrainingWorker {
       @Override
       public TrainLoop.Share load(int epoch) {
         List<Deal.Slice> slices = Deal.epoch(spec.train(), spec.skips(), settings.seed(), epoch, spec.rank(), world);
-        if (slices.equals(lastSlices)) {
-          return lastShare; // one task (or a deal that gives this rank the same rows again): nothing to read
-        }
-        InMemorySamples samples = TableFiles.loadSlices(slices, spec.skips(), spec.projection(), spec.conf().value());
-        Reinforcement reinforcement = null;
         TrainJob.Reinforced r = spec.reinforced();
-        if (r != null) {
-          Set<Long> ids = new HashSet<>();
-          for (int i = 0; i < samples.size(); i++) {
-            ids.add(samples.sampleId(i));
+        if (!slices.equals(lastSlices)) { // else: the deal gave this rank the same rows again, nothing to read
+          InMemorySamples samples = TableFiles.loadSlices(slices, spec.skips(), spec.projection(), spec.conf().value());
+          Reinforcement reinforcement = null;
+          if (r != null) {
+            Set<Long> ids = new HashSet<>();
+            for (int i = 0; i < samples.size(); i++) {
+              ids.add(samples.sampleId(i));
+            }
+            reinforcement = new Reinforcement(TableFiles.loadReinforced(r.files(), r.schema(), r.version(),
+                ids::contains, spec.conf().value()), settings.reinforcedProbability());
           }
-          reinforcement = new Reinforcement(TableFiles.loadReinforced(r.files(), r.schema(), r.version(), ids::contains,
-              spec.conf().value()), settings.reinforcedProbability());
+          lastSlices = slices;
+          lastShare = new TrainLoop.Share(samples, reinforcement);
+        }
+        TrainLoop.Share share = lastShare;
+        int partners = 0;
+        if (r != null && r.mixes()) { // this epoch's picks mix with partners anywhere in the split: load those missing
+          Set<Long> outside = share.reinforcement().partnersOutside(share.samples(), settings.seed(), epoch);
+          InMemorySamples loaded = outside.isEmpty() ? new InMemorySamples() : TableFiles.loadIds(
+              spec.train().stream().map(Deal.DataFile::location).toList(), outside, spec.projection(),
+              spec.conf().value());
+          partners = loaded.size();
+          share = new TrainLoop.Share(share.samples(), share.reinforcement().withPartners(loaded));
         }
         if (spec.rank() == 0) {
           log.printf(Locale.ROOT, "train %s: epoch %d: rank 0 loaded its share, %,d samples%s%n", settings.run(),
-              epoch + 1, samples.size(), reinforcement == null ? ""
-                  : String.format(Locale.ROOT, " (%,d with stored augmentations)", reinforcement.samples()));
+              epoch + 1, share.samples().size(), r == null ? "" : String.format(Locale.ROOT,
+                  " (%,d with stored augmentations%s)", share.reinforcement().samples(), !r.mixes() ? ""
+                      : String.format(Locale.ROOT, "; %,d mixing partners from other shares", partners)));
         }
-        lastSlices = slices;
-        lastShare = new TrainLoop.Share(samples, reinforcement);
-        return lastShare;
+        return share;
       }
     };
     return new TrainLoop(settings, spec.labels(), new TrainLoop.Member(spec.rank(), world, execution, spec.attempt()),

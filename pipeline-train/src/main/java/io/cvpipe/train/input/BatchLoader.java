@@ -276,7 +276,7 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
         long id = samples.sampleId(index);
         try {
           BufferedImage image = samples.decode(index);
-          Random random = new Random(mix(seed, epoch, id));
+          Random random = stream(seed, epoch, id);
           StoredAugmentation stored = reinforcement == null ? null : reinforcement.pick(id, random);
           if (stored != null) {
             Augmentation a = stored.augmentation();
@@ -373,11 +373,23 @@ public final class BatchLoader implements Iterator<LoadedBatch>, AutoCloseable {
 
   private BufferedImage partner(long partnerId) throws java.io.IOException {
     int index = samples.indexOf(partnerId);
-    if (index < 0) {
-      throw new IllegalArgumentException("its stored augmentation mixes with sample_id " + partnerId
-          + ", which is not in the training split");
+    if (index >= 0) {
+      return samples.decode(index);
     }
-    return samples.decode(index);
+    BufferedImage image = reinforcement.partner(partnerId);
+    if (image == null) {
+      throw new IllegalArgumentException("its stored augmentation mixes with sample_id " + partnerId
+          + ", which is neither in this share of the training split nor among the partners loaded for it");
+    }
+    return image;
+  }
+
+  /**
+   * Sample {@code id}'s random stream in {@code epoch}: its first draws pick its stored augmentation ({@link
+   * Reinforcement#pick}), the rest augment its plain view.
+   */
+  static Random stream(long seed, int epoch, long id) {
+    return new Random(mix(seed, epoch, id));
   }
 
   /** A per-(seed, epoch, sample) random stream (SplitMix64 finaliser over the three). */

@@ -1,8 +1,13 @@
 package io.cvpipe.train.input;
 
+import io.cvpipe.common.augment.Augmentation;
 import io.cvpipe.common.reinforce.StoredAugmentation;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * A reinforced dataset as a training task holds it: each sample's stored augmentations with the teachers'
@@ -13,10 +18,47 @@ public final class Reinforcement {
 
   private final Map<Long, StoredAugmentation[]> bySample;
   private final double probability;
+  /** Mixing partners from outside the share (a rank of distributed training), or null. */
+  private final InMemorySamples partners;
 
   public Reinforcement(Map<Long, StoredAugmentation[]> bySample, double probability) {
+    this(bySample, probability, null);
+  }
+
+  private Reinforcement(Map<Long, StoredAugmentation[]> bySample, double probability, InMemorySamples partners) {
     this.bySample = bySample;
     this.probability = probability;
+    this.partners = partners;
+  }
+
+  /** The same stored augmentations, with these partners' images at hand. */
+  public Reinforcement withPartners(InMemorySamples partners) {
+    return new Reinforcement(bySample, probability, partners);
+  }
+
+  /**
+   * The mixing partners that the augmentations the samples of {@code share} are shown in {@code epoch} need and
+   * that {@code share} does not hold: a rank holds its share of the split, and a partner comes from anywhere in
+   * its partner group. The picks are the loader's own ({@link BatchLoader#stream}), so these are exactly the
+   * images it will ask for.
+   */
+  public Set<Long> partnersOutside(InMemorySamples share, long seed, int epoch) {
+    Set<Long> outside = new HashSet<>();
+    for (int i = 0; i < share.size(); i++) {
+      long id = share.sampleId(i);
+      StoredAugmentation stored = pick(id, BatchLoader.stream(seed, epoch, id));
+      Augmentation.Mixing mixing = stored == null ? null : stored.augmentation().mixing();
+      if (mixing != null && share.indexOf(mixing.partnerId()) < 0) {
+        outside.add(mixing.partnerId());
+      }
+    }
+    return outside;
+  }
+
+  /** A partner's image loaded with {@link #withPartners}, or null. */
+  BufferedImage partner(long sampleId) throws IOException {
+    int index = partners == null ? -1 : partners.indexOf(sampleId);
+    return index < 0 ? null : partners.decode(index);
   }
 
   /**
