@@ -325,8 +325,10 @@ public final class TrainJob {
     }
   }
 
-  /** A reinforced table's data files holding the training split at its finished version. */
-  /** The data files of a reinforced table's version, its rows, and whether any of them mixes two samples. */
+  /**
+   * A reinforced table's data files holding the training split at its finished version, their rows, and whether
+   * any of them mixes two samples.
+   */
   record Reinforced(List<String> files, Schema schema, String version, long rows, boolean mixes)
       implements Serializable {}
 

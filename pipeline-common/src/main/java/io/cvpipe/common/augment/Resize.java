@@ -287,9 +287,8 @@ final class Resize {
       ColorModel model = image.getColorModel();
       Raster raster = image.getRaster();
       SampleModel layout = raster.getSampleModel();
-      int space = model.getColorSpace().getType();
-      boolean standard = model.getColorSpace().isCS_sRGB() || space == ColorSpace.TYPE_GRAY;
-      boolean grey = space == ColorSpace.TYPE_GRAY;
+      boolean grey = grey(image);
+      boolean standard = model.getColorSpace().isCS_sRGB() || grey;
       int bands = (grey ? 1 : 3) + (model.hasAlpha() ? 1 : 0);
       if (standard && layout instanceof ComponentSampleModel components && layout.getNumBands() == bands
           && raster.getDataBuffer() instanceof DataBufferByte bytes && bytes.getNumBanks() == 1
