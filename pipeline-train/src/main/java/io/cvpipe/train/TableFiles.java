@@ -3,16 +3,13 @@ package io.cvpipe.train;
 import io.cvpipe.common.Errors;
 import io.cvpipe.common.reinforce.StoredAugmentation;
 import io.cvpipe.train.input.InMemorySamples;
+import io.cvpipe.train.input.StoredAugmentations;
+import io.cvpipe.train.set.SkipSet;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import io.cvpipe.train.set.SkipSet;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.LongPredicate;
 import org.apache.hadoop.conf.Configuration;
@@ -117,17 +114,17 @@ final class TableFiles {
 
   /**
    * The stored augmentations of version {@code version} in a reinforced table's data files, by sample, in
-   * augmentation order.
+   * augmentation order; {@code expectedRows} (about how many there are, or 0) sizes the columns that hold them.
    */
-  static Map<Long, StoredAugmentation[]> loadReinforced(List<String> files, Schema schema, String version,
+  static StoredAugmentations loadReinforced(List<String> files, Schema schema, String version, long expectedRows,
       Configuration conf) {
-    return loadReinforced(files, schema, version, id -> true, conf);
+    return loadReinforced(files, schema, version, id -> true, expectedRows, conf);
   }
 
   /** As above, of the samples {@code keep} accepts (a rank's share). */
-  static Map<Long, StoredAugmentation[]> loadReinforced(List<String> files, Schema schema, String version,
-      LongPredicate keep, Configuration conf) {
-    Map<Long, List<StoredAugmentation>> bySample = new HashMap<>();
+  static StoredAugmentations loadReinforced(List<String> files, Schema schema, String version, LongPredicate keep,
+      long expectedRows, Configuration conf) {
+    StoredAugmentations.Builder stored = StoredAugmentations.builder(expectedRows);
     for (String file : files) {
       try (CloseableIterable<Record> records = Parquet.read(HadoopInputFile.fromLocation(file, conf))
           .project(schema)
@@ -135,19 +132,13 @@ final class TableFiles {
           .build()) {
         for (Record r : records) {
           if (version.equals(r.getField("version")) && keep.test((Long) r.getField("sample_id"))) {
-            StoredAugmentation a = StoredAugmentation.from(r);
-            bySample.computeIfAbsent(a.sampleId(), id -> new ArrayList<>()).add(a);
+            stored.add(StoredAugmentation.from(r));
           }
         }
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read data file " + file, e);
       }
     }
-    Map<Long, StoredAugmentation[]> out = new HashMap<>(bySample.size() * 2);
-    bySample.forEach((id, list) -> {
-      list.sort(Comparator.comparingInt(StoredAugmentation::index));
-      out.put(id, list.toArray(StoredAugmentation[]::new));
-    });
-    return out;
+    return stored.build();
   }
 }

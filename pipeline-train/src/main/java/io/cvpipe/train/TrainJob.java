@@ -301,10 +301,11 @@ public final class TrainJob {
       Reinforcement reinforcement = null;
       if (reinforced != null) {
         reinforcement = new Reinforcement(TableFiles.loadReinforced(reinforced.files, reinforced.schema,
-            reinforced.version, conf.value()), settings.reinforcedProbability());
+            reinforced.version, reinforced.rows, conf.value()), settings.reinforcedProbability());
         int missing = train.size() - reinforcement.samples();
-        LOG.info(String.format(Locale.ROOT, "train %s: reinforced version %s: stored augmentations of %,d samples%s",
-            settings.run(), reinforced.version, reinforcement.samples(), missing <= 0 ? "" : String.format(Locale.ROOT,
+        LOG.info(String.format(Locale.ROOT, "train %s: reinforced version %s: %,d stored augmentations (%,d MB) of "
+            + "%,d samples%s", settings.run(), reinforced.version, reinforcement.stored().rows(),
+            reinforcement.stored().bytes() >> 20, reinforcement.samples(), missing <= 0 ? "" : String.format(Locale.ROOT,
                 "; %,d newer samples have none yet (re-run cvpipe reinforce): they train on their labels", missing)));
       }
       List<EpochMetrics> metrics = new TrainLoop(settings, labels, TrainLoop.Member.alone(settings), runDirectory,
@@ -333,11 +334,11 @@ public final class TrainJob {
       implements Serializable {}
 
   /**
-   * A stored augmentation as a training process holds it (its crop, operations, boxes, mixing and the teachers'
-   * top-k as Java objects): 570 bytes a row measured on a Fashion-MNIST table (RRC+RA/RE+mixing, top-10), some
-   * 16 times its bytes in Parquet.
+   * A stored augmentation as a training process holds it ({@link io.cvpipe.train.input.StoredAugmentations}): 137
+   * bytes a row in its arrays and 156 on the heap (473 as records before), measured on a Fashion-MNIST table
+   * (RRC+RA/RE+mixing, top-10), some 4 times its bytes in Parquet.
    */
-  static final long STORED_AUGMENTATION_BYTES = 640;
+  static final long STORED_AUGMENTATION_BYTES = 200;
 
   /**
    * {@code train.worker-heap}'s {@code auto}: 1 GB, 3x the task's share of encoded image bytes (the bytes, the decoded

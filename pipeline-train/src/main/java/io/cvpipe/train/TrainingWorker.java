@@ -99,8 +99,11 @@ public final class TrainingWorker {
             for (int i = 0; i < samples.size(); i++) {
               ids.add(samples.sampleId(i));
             }
+            // the table's rows in the share's proportion: each sample has about as many as any other
+            long splitRows = spec.train().stream().mapToLong(Deal.DataFile::rows).sum();
+            long expected = (long) Math.ceil((double) r.rows() * samples.size() / Math.max(1, splitRows));
             reinforcement = new Reinforcement(TableFiles.loadReinforced(r.files(), r.schema(), r.version(),
-                ids::contains, spec.conf().value()), settings.reinforcedProbability());
+                ids::contains, expected, spec.conf().value()), settings.reinforcedProbability());
           }
           lastSlices = slices;
           lastShare = new TrainLoop.Share(samples, reinforcement);

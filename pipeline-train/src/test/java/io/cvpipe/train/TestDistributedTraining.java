@@ -131,7 +131,7 @@ class TestDistributedTraining {
     assertThat(TrainJob.workerHeapMegabytes(0, 0)).isEqualTo(1024);
     assertThat(TrainJob.workerHeapMegabytes(100L << 20, 0)).isEqualTo(1024 + 300);
     // Fashion-MNIST reinforced with N = 32 over 2 tasks: 960,000 stored augmentations a task, held twice over
-    // while an epoch's share replaces the last one's, 640 bytes each: 1,171 MB on top (570 MB once, measured)
-    assertThat(TrainJob.workerHeapMegabytes(0, 960_000)).isEqualTo(1024 + 1171);
+    // while an epoch's share replaces the last one's, 200 bytes each: 366 MB on top (150 MB once, measured)
+    assertThat(TrainJob.workerHeapMegabytes(0, 960_000)).isEqualTo(1024 + 366);
   }
 }

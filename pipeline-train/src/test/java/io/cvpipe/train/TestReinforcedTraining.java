@@ -22,11 +22,11 @@ import io.cvpipe.train.input.BatchLoader;
 import io.cvpipe.train.input.InMemorySamples;
 import io.cvpipe.train.input.LoadedBatch;
 import io.cvpipe.train.input.Reinforcement;
+import io.cvpipe.train.input.StoredAugmentations;
 import io.cvpipe.train.input.View;
 import io.cvpipe.train.sampler.BatchPlan;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.FileScanTask;
@@ -91,9 +91,10 @@ class TestReinforcedTraining {
     InMemorySamples train = TableFiles.load(files(samples, "train"), samples.schema().select(TableFiles.COLUMNS),
         spark.sparkContext().hadoopConfiguration());
     Table reinforced = Tables.iceberg(spark, Tables.reinforced("shapes"));
-    Map<Long, StoredAugmentation[]> stored = TableFiles.loadReinforced(files(reinforced, "train"), reinforced.schema(),
-        made.version(), spark.sparkContext().hadoopConfiguration());
-    assertThat(stored).hasSize(160);
+    StoredAugmentations stored = TableFiles.loadReinforced(files(reinforced, "train"), reinforced.schema(),
+        made.version(), 0, spark.sparkContext().hadoopConfiguration());
+    assertThat(stored.samples()).isEqualTo(160);
+    assertThat(stored.rows()).isEqualTo(160);
     // on two tasks a rank holds half the images, and about half the partners of its mixed views are in the other
     // half: it loads those each epoch, and no sample is left out
     List<EpochMetrics> ranks = new TrainJob(spark, train("train.run=mixed-on-2", "train.data=reinforced",
@@ -108,17 +109,19 @@ class TestReinforcedTraining {
     int replayed = 0;
     int same = 0;
     int sameWhenMirrored = 0;
-    Map<Long, StoredAugmentation[]> mirrored = new HashMap<>();
-    stored.forEach((id, a) -> mirrored.put(id, new StoredAugmentation[] {mirror(a[0])}));
+    StoredAugmentations.Builder mirrored = StoredAugmentations.builder();
+    for (int i = 0; i < train.size(); i++) {
+      mirrored.add(mirror(stored.get(train.sampleId(i), 0)));
+    }
     try (Predictor predictor = Engines.savedModel(teacher)) {
-      for (Map<Long, StoredAugmentation[]> table : List.of(stored, mirrored)) {
+      for (StoredAugmentations table : List.of(stored, mirrored.build())) {
         for (LoadedBatch batch : batches(train, new Reinforcement(table, 1.0))) {
           float[] logits = predictor.predict(batch.images());
           float[] probs = new float[logits.length];
           for (int i = 0; i < batch.images().count(); i++) {
             TeacherTopK.addSoftmax(logits, i * 4, 4, 1f, probs, i * 4);
             TeacherTopK answer = TeacherTopK.of(probs, i * 4, 4, 4);
-            TeacherTopK saved = stored.get(batch.sampleIds()[i])[0].teacher();
+            TeacherTopK saved = stored.get(batch.sampleIds()[i], 0).teacher();
             boolean equal = java.util.Arrays.equals(answer.classes(), saved.classes())
                 && close(answer.probabilities(), saved.probabilities());
             if (table == stored) {

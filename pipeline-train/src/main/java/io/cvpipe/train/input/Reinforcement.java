@@ -5,7 +5,6 @@ import io.cvpipe.common.reinforce.StoredAugmentation;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
@@ -16,24 +15,24 @@ import java.util.Set;
  */
 public final class Reinforcement {
 
-  private final Map<Long, StoredAugmentation[]> bySample;
+  private final StoredAugmentations stored;
   private final double probability;
   /** Mixing partners from outside the share (a rank of distributed training), or null. */
   private final InMemorySamples partners;
 
-  public Reinforcement(Map<Long, StoredAugmentation[]> bySample, double probability) {
-    this(bySample, probability, null);
+  public Reinforcement(StoredAugmentations stored, double probability) {
+    this(stored, probability, null);
   }
 
-  private Reinforcement(Map<Long, StoredAugmentation[]> bySample, double probability, InMemorySamples partners) {
-    this.bySample = bySample;
+  private Reinforcement(StoredAugmentations stored, double probability, InMemorySamples partners) {
+    this.stored = stored;
     this.probability = probability;
     this.partners = partners;
   }
 
   /** The same stored augmentations, with these partners' images at hand. */
   public Reinforcement withPartners(InMemorySamples partners) {
-    return new Reinforcement(bySample, probability, partners);
+    return new Reinforcement(stored, probability, partners);
   }
 
   /**
@@ -46,8 +45,8 @@ public final class Reinforcement {
     Set<Long> outside = new HashSet<>();
     for (int i = 0; i < share.size(); i++) {
       long id = share.sampleId(i);
-      StoredAugmentation stored = pick(id, BatchLoader.stream(seed, epoch, id));
-      Augmentation.Mixing mixing = stored == null ? null : stored.augmentation().mixing();
+      StoredAugmentation picked = pick(id, BatchLoader.stream(seed, epoch, id));
+      Augmentation.Mixing mixing = picked == null ? null : picked.augmentation().mixing();
       if (mixing != null && share.indexOf(mixing.partnerId()) < 0) {
         outside.add(mixing.partnerId());
       }
@@ -66,14 +65,19 @@ public final class Reinforcement {
    * per-epoch stream), or null for the plain view: with probability 1 - p, or when the sample has none.
    */
   StoredAugmentation pick(long sampleId, Random random) {
-    StoredAugmentation[] stored = bySample.get(sampleId);
-    if (random.nextDouble() >= probability || stored == null || stored.length == 0) {
+    int count = stored.count(sampleId);
+    if (random.nextDouble() >= probability || count == 0) {
       return null;
     }
-    return stored[random.nextInt(stored.length)];
+    return stored.get(sampleId, random.nextInt(count));
   }
 
   public int samples() {
-    return bySample.size();
+    return stored.samples();
+  }
+
+  /** The stored augmentations behind this, for the log. */
+  public StoredAugmentations stored() {
+    return stored;
   }
 }

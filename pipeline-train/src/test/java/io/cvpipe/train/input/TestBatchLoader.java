@@ -218,7 +218,7 @@ class TestBatchLoader {
     int[] good = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
     List<String> warnings = new ArrayList<>();
     // with a reinforcement that shows no stored view, every sample has a one-hot target, compacted with the rest
-    Reinforcement none = new Reinforcement(java.util.Map.of(), 0.0);
+    Reinforcement none = new Reinforcement(StoredAugmentations.builder().build(), 0.0);
 
     LoadedBatch split = loadWith(3, new BatchPlan(32, 32, withBad), store, none, warnings);
     LoadedBatch alone = loadWith(1, new BatchPlan(32, 32, withBad), store, none, new ArrayList<>());
