@@ -17,12 +17,21 @@ import java.util.Random;
  * step that grows like the pixels is linear in the tokens; faster growth is attention's N^2.
  *
  * Usage: java -cp CLASSPATH ci/AttentionBench.java [SIZE ...]   (default 128 192 256 320; batch BATCH, default 4)
+ *
+ * With {@code study} instead of sizes: the milliseconds per training step of the five models of
+ * ci/study-fashion-mnist-transformers.plan as it trains them (28x28x1, batch 128, 10 classes), one line each, for
+ * ci/bench-attention kernels to compare TensorFlow's kernels (the variable TF_ENABLE_ONEDNN_OPTS is read once per
+ * process).
  */
 public class AttentionBench {
 
   record Model(String name, ModelSpec spec) {}
 
   public static void main(String[] args) {
+    if (args.length == 1 && args[0].equals("study")) {
+      study();
+      return;
+    }
     int[] sizes = args.length == 0 ? new int[] {128, 192, 256, 320}
         : List.of(args).stream().mapToInt(Integer::parseInt).toArray();
     int batch = Integer.parseInt(System.getenv().getOrDefault("BATCH", "4"));
@@ -55,18 +64,41 @@ public class AttentionBench {
     System.exit(0);
   }
 
+  /** The transformer study's models as its plan sets them: stem stride 1, MobileViT at output stride 8, DeiT on 4x4 patches. */
+  static void study() {
+    ModelSpec.Transformer deit = new ModelSpec.Transformer(4, 0, 0, 0.1, ModelSpec.TokenPooling.NONE);
+    List<Model> models = List.of(
+        new Model("mobilevit-xs", new ModelSpec("mobilevit-xs", 1.0, 10, 1, 1, false, 8,
+            new ModelSpec.Transformer(0, 0, 0.1, 0, ModelSpec.TokenPooling.NONE), 0)),
+        new Model("mobilevitv2-x0.5", new ModelSpec("mobilevitv2", 0.5, 10, 1, 1, false, 8, ModelSpec.Transformer.DEFAULT, 0)),
+        new Model("mobilevitv2-x1.0", new ModelSpec("mobilevitv2", 1.0, 10, 1, 1, false, 8, ModelSpec.Transformer.DEFAULT, 0)),
+        new Model("deit-tiny-x0.5-p4", new ModelSpec("deit-tiny", 0.5, 10, 1, 1, false, 0, deit, 0)),
+        new Model("deit-tiny-x0.5-p4-tp0.6", new ModelSpec("deit-tiny", 0.5, 10, 1, 1, false, 0, new ModelSpec.Transformer(
+            4, 0, 0, 0.1, new ModelSpec.TokenPooling(List.of(3, 6, 9), 0.6)), 0)));
+    for (Model m : models) {
+      try (Engine engine = Engines.tensorflow(m.spec(), OptimizerSpec.adamw(0.05), Device.CPU)) {
+        System.out.printf(Locale.ROOT, "study %s %.1f%n", m.name(), stepMillis(engine, 28, 1, 128, 10));
+      }
+    }
+    System.exit(0);
+  }
+
   /** Median wall time of 5 training steps after 2 warm-up steps. */
   static double stepMillis(Engine engine, int size, int batch) {
+    return stepMillis(engine, size, 3, batch, 1000);
+  }
+
+  static double stepMillis(Engine engine, int size, int channels, int batch, int classes) {
     Random random = new Random(size);
-    float[] pixels = new float[batch * size * size * 3];
+    float[] pixels = new float[batch * size * size * channels];
     for (int i = 0; i < pixels.length; i++) {
       pixels[i] = (float) random.nextGaussian();
     }
-    float[] targets = new float[batch * 1000];
+    float[] targets = new float[batch * classes];
     for (int i = 0; i < batch; i++) {
-      targets[i * 1000 + random.nextInt(1000)] = 1;
+      targets[i * classes + random.nextInt(classes)] = 1;
     }
-    ImageBatch images = new ImageBatch(pixels, batch, size, size, 3);
+    ImageBatch images = new ImageBatch(pixels, batch, size, size, channels);
     double[] times = new double[5];
     for (int step = -2; step < times.length; step++) {
       long start = System.nanoTime();

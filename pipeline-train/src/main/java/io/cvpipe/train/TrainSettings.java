@@ -285,7 +285,7 @@ public record TrainSettings(
 
   /** Whether the training process runs TensorFlow's oneDNN kernels ({@code TF_ENABLE_ONEDNN_OPTS}). */
   public enum OneDnnChoice {
-    /** The environment's TF_ENABLE_ONEDNN_OPTS if set; else off for the transformers, TensorFlow's default otherwise. */
+    /** The environment's TF_ENABLE_ONEDNN_OPTS if set; else TensorFlow's default (on, on x86). */
     AUTO("auto"), ON("on"), OFF("off");
 
     private final String code;
@@ -299,17 +299,13 @@ public record TrainSettings(
     }
   }
 
-  /**
-   * The value of TF_ENABLE_ONEDNN_OPTS for the training process, or null to leave its environment as it is.
-   * TensorFlow 2.18's oneDNN convolution input gradient is wrong for some shapes that MobileViT has (README,
-   * "MobileViT"), so the transformers train on Eigen's kernels unless told otherwise.
-   */
+  /** The value of TF_ENABLE_ONEDNN_OPTS for the training process, or null to leave its environment as it is. */
   public String oneDnnVariable(Map<String, String> environment) {
     boolean enabled = OneDnn.enabled(environment);
     return switch (oneDnn) {
       case ON -> enabled ? null : "1";
       case OFF -> enabled ? "0" : null;
-      case AUTO -> environment.containsKey("TF_ENABLE_ONEDNN_OPTS") || !transformer(model) ? null : "0";
+      case AUTO -> null;
     };
   }
 
@@ -332,12 +328,16 @@ public record TrainSettings(
 
   private static OneDnnChoice oneDnn(Settings s, String model) {
     OneDnnChoice choice = s.choice("train.onednn", OneDnnChoice.class, OneDnnChoice::code);
-    boolean off = choice == OneDnnChoice.OFF || (choice == OneDnnChoice.AUTO && transformer(model)
-        && !System.getenv().containsKey("TF_ENABLE_ONEDNN_OPTS"));
-    if (off && s.choice("train.precision", Precision.class, Precision::code) == Precision.BFLOAT16) {
+    boolean bfloat16 = s.choice("train.precision", Precision.class, Precision::code) == Precision.BFLOAT16;
+    if (bfloat16 && choice == OneDnnChoice.OFF) {
       throw Errors.setting("train.onednn", "bfloat16 is oneDNN's rewrite, and oneDNN is off for train.model = " + model
-          + (choice == OneDnnChoice.AUTO ? " (auto: its convolution input gradients are wrong for some of this model's shapes, "
-          + "see README)" : "") + ". Train in float32, or set train.onednn=on to accept oneDNN");
+          + ". Train in float32, or set train.onednn=on");
+    }
+    // in float32 the engine takes no oneDNN input gradient these models need (GenericConv); bfloat16 takes them all
+    if (bfloat16 && choice == OneDnnChoice.AUTO && transformer(model)) {
+      throw Errors.setting("train.precision", "bfloat16 runs every convolution gradient on oneDNN's kernels, and "
+          + "TensorFlow 2.18's input gradient is wrong for some of " + model + "'s shapes (README, \"MobileViT\"). "
+          + "Train in float32, or set train.onednn=on to accept oneDNN's gradients");
     }
     return choice;
   }
