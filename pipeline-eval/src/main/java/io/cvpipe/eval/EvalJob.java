@@ -136,7 +136,7 @@ public final class EvalJob {
   private void evaluateShifted(SampleTable pinned, List<ModelInput> models, String run, List<ShiftedSplit> shifted,
       int classes) {
     List<String> splits = shifted.stream().map(ShiftedSplit::split).toList();
-    long[] rows = splits.stream().mapToLong(pinned::rowCount).toArray();
+    long[] rows = pinned.rowCounts(splits);
     Scored scored = score(pinned, models, run + " on " + splits.size() + " corrupted copies", splits, rows, classes, 0);
     long total = Arrays.stream(rows).sum();
     List<Row> metricsRows = new ArrayList<>();

@@ -131,6 +131,34 @@ public final class SampleTable {
   }
 
   /**
+   * The rows of each of {@code splits} at the snapshot, in their order, from one scan plan: the split of a file is its
+   * partition value where the table is partitioned by split (as cvpipe writes it), else each split is planned apart.
+   */
+  public long[] rowCounts(List<String> splits) {
+    int position = -1;
+    List<org.apache.iceberg.PartitionField> fields = table.spec().fields();
+    for (int i = 0; i < fields.size(); i++) {
+      if (fields.get(i).transform().isIdentity()
+          && "split".equals(table.schema().findColumnName(fields.get(i).sourceId()))) {
+        position = i;
+      }
+    }
+    if (position < 0 || table.specs().size() > 1) { // a file's partition tuple could be of another spec
+      return splits.stream().mapToLong(this::rowCount).toArray();
+    }
+    Map<String, Long> rows = new java.util.HashMap<>();
+    try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(snapshotId())
+        .filter(Expressions.in("split", splits.toArray())).planFiles()) {
+      for (FileScanTask task : tasks) {
+        rows.merge(task.file().partition().get(position, String.class), task.file().recordCount(), Long::sum);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return splits.stream().mapToLong(split -> rows.getOrDefault(split, 0L)).toArray();
+  }
+
+  /**
    * An error for setting {@code key} when {@code split} has no rows at the snapshot, naming the splits there;
    * otherwise the split's row count.
    */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cvpipe.common.augment.Pixels;
 import io.cvpipe.common.settings.Settings;
+import io.cvpipe.common.table.SampleTable;
 import io.cvpipe.common.table.Schemas;
 import io.cvpipe.common.table.Tables;
 import io.cvpipe.common.testing.ShapesTable;
@@ -102,6 +103,12 @@ class TestShiftJob {
     assertThat(run.getLong(3)).isEqualTo(144);
     assertThat(run.getLong(4)).isEqualTo(6);
     assertThat(run.getString(5)).startsWith("cvpipe.shapes.samples@").contains("split val: val-gaussian_noise-1");
+
+    // eval counts the copies' rows from one scan plan, by partition: the same counts as split by split
+    SampleTable pinned = SampleTable.pinned(spark, "shapes");
+    List<String> splits = List.of("val-contrast-5", "val", "train", "val-gaussian_noise-1", "val-missing");
+    assertThat(pinned.rowCounts(splits)).containsExactly(24, 25, 8, 24, 0);
+    assertThat(pinned.rowCounts(splits)).containsExactly(splits.stream().mapToLong(pinned::rowCount).toArray());
 
     // a re-run has nothing to do
     ShiftJob.Result again = new ShiftJob(spark, settings).run();
