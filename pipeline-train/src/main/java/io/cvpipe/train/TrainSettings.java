@@ -328,13 +328,21 @@ public record TrainSettings(
 
   private static OneDnnChoice oneDnn(Settings s, String model) {
     OneDnnChoice choice = s.choice("train.onednn", OneDnnChoice.class, OneDnnChoice::code);
-    boolean bfloat16 = s.choice("train.precision", Precision.class, Precision::code) == Precision.BFLOAT16;
-    if (bfloat16 && choice == OneDnnChoice.OFF) {
-      throw Errors.setting("train.onednn", "bfloat16 is oneDNN's rewrite, and oneDNN is off for train.model = " + model
-          + ". Train in float32, or set train.onednn=on");
+    if (s.choice("train.precision", Precision.class, Precision::code) != Precision.BFLOAT16) {
+      return choice;
+    }
+    Map<String, String> environment = System.getenv();
+    if (choice == OneDnnChoice.OFF) {
+      throw Errors.setting("train.onednn", "train.onednn=off turns oneDNN off, and bfloat16 is oneDNN's rewrite. "
+          + "Train in float32, or set train.onednn=on");
+    }
+    if (choice == OneDnnChoice.AUTO && !OneDnn.enabled(environment)) {
+      throw Errors.setting("train.onednn", "auto keeps the environment's TF_ENABLE_ONEDNN_OPTS="
+          + environment.get("TF_ENABLE_ONEDNN_OPTS") + ", which turns oneDNN off, and bfloat16 is oneDNN's rewrite. "
+          + "Train in float32, or set train.onednn=on");
     }
     // in float32 the engine takes no oneDNN input gradient these models need (GenericConv); bfloat16 takes them all
-    if (bfloat16 && choice == OneDnnChoice.AUTO && transformer(model)) {
+    if (choice == OneDnnChoice.AUTO && transformer(model) && !environment.containsKey("TF_ENABLE_ONEDNN_OPTS")) {
       throw Errors.setting("train.precision", "bfloat16 runs every convolution gradient on oneDNN's kernels, and "
           + "TensorFlow 2.18's input gradient is wrong for some of " + model + "'s shapes (README, \"MobileViT\"). "
           + "Train in float32, or set train.onednn=on to accept oneDNN's gradients");

@@ -1,9 +1,13 @@
 package io.cvpipe.engine.tensorflow;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.cvpipe.engine.Device;
 import io.cvpipe.engine.ImageBatch;
 import io.cvpipe.engine.ModelSpec;
+import io.cvpipe.engine.OneDnn;
 import io.cvpipe.engine.OptimizerSpec;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,6 +22,14 @@ import org.junit.jupiter.api.Test;
 class TestTransformerGradients {
 
   private static final OptimizerSpec PLAIN = new OptimizerSpec(0, false, 0, 0.1);
+
+  @BeforeAll
+  static void runsOnTheKernelsItsExecutionSays() {
+    String expected = System.getProperty("cvpipe.test.onednn");
+    assertThat(expected).as("run by Surefire's default or eigen-gradients execution (pipeline-engine/pom.xml)")
+        .isNotNull();
+    assertThat(OneDnn.enabled()).as("oneDNN in this execution").isEqualTo(Boolean.parseBoolean(expected));
+  }
 
   @Test
   void gradientsMatchCentralFiniteDifferences() {

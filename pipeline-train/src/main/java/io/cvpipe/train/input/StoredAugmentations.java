@@ -214,13 +214,19 @@ public final class StoredAugmentations {
         mixing = Arrays.copyOf(mixing, n);
         teacherEnd = Arrays.copyOf(teacherEnd, n);
       }
-      int r = rows++;
       Augmentation a = stored.augmentation();
+      Augmentation.Mixing m = a.mixing();
+      if ((stored.classIndex() != null && stored.classIndex() < 0)
+          || (m != null && m.mixupLambda() != null && m.mixupLambda().isNaN())) {
+        throw new IllegalArgumentException("sample " + stored.sampleId() + ": class index " + stored.classIndex()
+            + (m == null ? "" : ", MixUp weight " + m.mixupLambda()) + ": a negative class or a NaN weight is not "
+            + "what reinforce writes; was the table written by another program?");
+      }
+      int r = rows++;
       rowSample[r] = stored.sampleId();
       rowIndex[r] = stored.index();
       classIndex[r] = stored.classIndex() == null ? NONE : stored.classIndex();
       putCrop(crop, r, a.crop());
-      Augmentation.Mixing m = a.mixing();
       flags[r] = (byte) ((a.crop().flip() ? FLIP : 0) | (m != null && m.partnerCrop().flip() ? PARTNER_FLIP : 0));
       ops = addOps(ops, opBytes, a.ops());
       opsEnd[r] = opBytes += 2 * a.ops().length;

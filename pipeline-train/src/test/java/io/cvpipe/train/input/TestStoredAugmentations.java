@@ -63,6 +63,9 @@ class TestStoredAugmentations {
             + "with a probability on the grid of 1/8192");
     assertThatThrownBy(() -> StoredAugmentations.builder().add(manyClasses))
         .hasMessageContaining("(class 70000, probability 0.5)");
+    StoredAugmentation negativeClass = new StoredAugmentation(1, 0, -1, row.augmentation(), row.teacher());
+    assertThatThrownBy(() -> StoredAugmentations.builder().add(negativeClass))
+        .hasMessageContaining("sample 1: class index -1").hasMessageContaining("a negative class or a NaN weight");
     StoredAugmentations one = StoredAugmentations.builder().add(row).build();
     assertThatThrownBy(() -> one.get(1, 1)).hasMessageContaining("sample 1 has 1 stored augmentations, not an "
         + "augmentation at position 1");
