@@ -205,14 +205,7 @@ public final class StoredAugmentations {
       if (rows == rowSample.length) {
         int n = capacity(rows + 1L, 4);
         rowSample = Arrays.copyOf(rowSample, n);
-        rowIndex = Arrays.copyOf(rowIndex, n);
-        classIndex = Arrays.copyOf(classIndex, n);
-        crop = Arrays.copyOf(crop, 4 * n);
-        flags = Arrays.copyOf(flags, n);
-        opsEnd = Arrays.copyOf(opsEnd, n);
-        erasing = Arrays.copyOf(erasing, n);
-        mixing = Arrays.copyOf(mixing, n);
-        teacherEnd = Arrays.copyOf(teacherEnd, n);
+        resizeRows(n);
       }
       Augmentation a = stored.augmentation();
       Augmentation.Mixing m = a.mixing();
@@ -282,26 +275,36 @@ public final class StoredAugmentations {
         }
       }
       // trimmed one at a time, each array let go before the next is copied: the peak is the arrays once, plus one
-      rowIndex = Arrays.copyOf(rowIndex, rows);
-      classIndex = Arrays.copyOf(classIndex, rows);
-      crop = Arrays.copyOf(crop, 4 * rows);
-      flags = Arrays.copyOf(flags, rows);
-      opsEnd = Arrays.copyOf(opsEnd, rows);
-      erasing = Arrays.copyOf(erasing, rows);
-      mixing = Arrays.copyOf(mixing, rows);
-      teacherEnd = Arrays.copyOf(teacherEnd, rows);
+      resizeRows(rows);
       ops = Arrays.copyOf(ops, opBytes);
       partnerOps = Arrays.copyOf(partnerOps, partnerOpBytes);
       boxes = Arrays.copyOf(boxes, 4 * boxCount);
       teacherClasses = Arrays.copyOf(teacherClasses, teacherCount);
       teacherSteps = Arrays.copyOf(teacherSteps, teacherCount);
-      mixupLambda = Arrays.copyOf(mixupLambda, mixings);
-      cutmixBox = Arrays.copyOf(cutmixBox, mixings);
-      partnerId = Arrays.copyOf(partnerId, mixings);
-      partnerCrop = Arrays.copyOf(partnerCrop, 4 * mixings);
-      partnerOpsEnd = Arrays.copyOf(partnerOpsEnd, mixings);
-      partnerErasing = Arrays.copyOf(partnerErasing, mixings);
+      resizeMixings(mixings);
       return new StoredAugmentations(this, ids, first, order);
+    }
+
+    /** The by-row columns at length {@code n}, one at a time (each old array let go before the next is copied). */
+    private void resizeRows(int n) {
+      rowIndex = Arrays.copyOf(rowIndex, n);
+      classIndex = Arrays.copyOf(classIndex, n);
+      crop = Arrays.copyOf(crop, 4 * n);
+      flags = Arrays.copyOf(flags, n);
+      opsEnd = Arrays.copyOf(opsEnd, n);
+      erasing = Arrays.copyOf(erasing, n);
+      mixing = Arrays.copyOf(mixing, n);
+      teacherEnd = Arrays.copyOf(teacherEnd, n);
+    }
+
+    /** The by-mixing columns at length {@code n}. */
+    private void resizeMixings(int n) {
+      mixupLambda = Arrays.copyOf(mixupLambda, n);
+      cutmixBox = Arrays.copyOf(cutmixBox, n);
+      partnerId = Arrays.copyOf(partnerId, n);
+      partnerCrop = Arrays.copyOf(partnerCrop, 4 * n);
+      partnerOpsEnd = Arrays.copyOf(partnerOpsEnd, n);
+      partnerErasing = Arrays.copyOf(partnerErasing, n);
     }
 
     /**
@@ -347,13 +350,7 @@ public final class StoredAugmentations {
 
     private int addMixing(Augmentation.Mixing m) {
       if (mixings == mixupLambda.length) {
-        int n = capacity(mixings + 1L, 4);
-        mixupLambda = Arrays.copyOf(mixupLambda, n);
-        cutmixBox = Arrays.copyOf(cutmixBox, n);
-        partnerId = Arrays.copyOf(partnerId, n);
-        partnerCrop = Arrays.copyOf(partnerCrop, 4 * n);
-        partnerOpsEnd = Arrays.copyOf(partnerOpsEnd, n);
-        partnerErasing = Arrays.copyOf(partnerErasing, n);
+        resizeMixings(capacity(mixings + 1L, 4));
       }
       int i = mixings++;
       mixupLambda[i] = m.mixupLambda() == null ? Float.NaN : m.mixupLambda();
