@@ -44,6 +44,10 @@ import org.apache.spark.sql.SparkSession;
 public class ReinforceBench {
 
   public static void main(String[] args) throws Exception {
+    if (args[0].equals("students")) {
+      students(args);
+      return;
+    }
     Path work = Path.of(args[0]).toAbsolutePath();
     String source = args[1];
     int n = Integer.parseInt(args[2]);
@@ -54,15 +58,7 @@ public class ReinforceBench {
     try {
       new IngestJob(spark, IngestSettings.from(Settings.load(null, List.of("dataset=fmnist", "ingest.format=idx",
           "ingest.source=" + source, "ingest.progress-interval=0s")))).run();
-      Path teacher = work.resolve("models/bench-teacher/best");
-      if (!Files.isRegularFile(teacher.resolve("saved_model.pb"))) {
-        new TrainJob(spark, TrainSettings.from(Settings.load(null, List.of("dataset=fmnist", "train.run=bench-teacher",
-            "train.model=resnet18", "train.width=0.125", "train.channels=1", "train.stem-stride=1",
-            "train.stem-pool=false", "train.epochs=1", "train.sampler.kind=ssc-fbs", "train.sampler.crop-size=28",
-            "train.sampler.batch-size=128", "train.augment.min-scale=0.5", "train.lr.max=0.2",
-            "train.lr.warmup-iterations=100", "train.device=cpu", "train.models-dir=" + work.resolve("models"),
-            "train.log-every=1000")))).run();
-      }
+      Path teacher = teacher(spark, work);
       spark.sql("DROP TABLE IF EXISTS " + Tables.reinforced("fmnist") + " PURGE");
       ReinforceJob.Result result = reinforce(spark, teacher, n, k, batch);
       System.out.printf(Locale.ROOT, "reinforce_ips %.2f%n", result.imagesPerSecond());
@@ -84,6 +80,91 @@ public class ReinforceBench {
   }
 
   static final int WIDE_N = 3;
+
+  /** The small teacher (ResNet-18 x0.125, one epoch on the training images), trained once under WORK/models. */
+  private static Path teacher(SparkSession spark, Path work) {
+    Path teacher = work.resolve("models/bench-teacher/best");
+    if (!Files.isRegularFile(teacher.resolve("saved_model.pb"))) {
+      new TrainJob(spark, TrainSettings.from(Settings.load(null, List.of("dataset=fmnist", "train.run=bench-teacher",
+          "train.model=resnet18", "train.width=0.125", "train.channels=1", "train.stem-stride=1",
+          "train.stem-pool=false", "train.epochs=1", "train.sampler.kind=ssc-fbs", "train.sampler.crop-size=28",
+          "train.sampler.batch-size=128", "train.augment.min-scale=0.5", "train.lr.max=0.2",
+          "train.lr.warmup-iterations=100", "train.device=cpu", "train.models-dir=" + work.resolve("models"),
+          "train.log-every=1000")))).run();
+    }
+    return teacher;
+  }
+
+  /**
+   * {@code students WORK FASHION_MNIST ROOT ROUNDS EPOCHS N STUDENTS}: what a reinforced student pays for its
+   * stored views. Reinforces the 60,000 training images (N stored RRC+RA/RE+mixing views, top-10: the study's
+   * policy; the small teacher, as only the student's cost is measured), then trains each student of
+   * ci/study-reinforce.plan (its first line: model, width, lr, decay) with ci/study-reinforce-student.conf for
+   * EPOCHS epochs on the labels and on the table, alternately, ROUNDS times (the order flips every round, so a
+   * load on the machine that comes and goes falls on both). Prints "student NAME DATA ROUND IMAGES_PER_SECOND",
+   * each run's fastest epoch (the first builds the graphs), training steps and loading, no validation.
+   */
+  private static void students(String[] args) throws Exception {
+    Path work = Path.of(args[1]).toAbsolutePath();
+    String source = args[2];
+    Path root = Path.of(args[3]).toAbsolutePath();
+    int rounds = Integer.parseInt(args[4]);
+    int epochs = Integer.parseInt(args[5]);
+    int n = Integer.parseInt(args[6]);
+    List<String> only = args.length > 7 && !args[7].isEmpty() ? List.of(args[7].split(",")) : List.of();
+    Map<String, String[]> plan = new java.util.LinkedHashMap<>();
+    for (String line : Files.readAllLines(root.resolve("ci/study-reinforce.plan"))) {
+      String[] f = line.trim().split("\\s+");
+      if (!line.isBlank() && !line.trim().startsWith("#") && (only.isEmpty() || only.contains(f[0]))) {
+        plan.putIfAbsent(f[0], f);
+      }
+    }
+    if (plan.isEmpty()) {
+      throw new IllegalArgumentException("bench-reinforce students: none of " + only + " is a student of ci/study-reinforce.plan");
+    }
+    SparkSession spark = SparkSessions.start(SparkSettings.from(Settings.load(null, List.of(
+        "warehouse=" + work.resolve("warehouse"), "spark.ui=false", "spark.conf.spark.ui.showConsoleProgress=false"))));
+    try {
+      new IngestJob(spark, IngestSettings.from(Settings.load(null, List.of("dataset=fmnist", "ingest.format=idx",
+          "ingest.source=" + source, "ingest.progress-interval=0s")))).run();
+      Path teacher = teacher(spark, work);
+      ReinforceJob.Result reinforced = new ReinforceJob(spark, ReinforceSettings.from(Settings.load(null, List.of(
+          "dataset=fmnist", "reinforce.teachers=[" + teacher + "]", "reinforce.augmentations=" + n,
+          "reinforce.top-k=10", "reinforce.augment.min-scale=0.5", "reinforce.policy=rrc-ra-re-mix")))).run();
+      System.err.println(reinforced.summary());
+      Path recipe = root.resolve("ci/study-reinforce-student.conf");
+      for (String[] student : plan.values()) {
+        for (int round = 0; round < rounds; round++) {
+          List<String> order = round % 2 == 0 ? List.of("samples", "reinforced") : List.of("reinforced", "samples");
+          for (String data : order) {
+            String run = "bench-" + student[0] + "-" + data + "-" + round;
+            deleteTree(work.resolve("models").resolve(run));
+            List<io.cvpipe.train.EpochMetrics> metrics = new TrainJob(spark, TrainSettings.from(Settings.load(recipe,
+                List.of("dataset=fmnist", "train.run=" + run, "train.model=" + student[1], "train.width=" + student[2],
+                    "train.epochs=" + epochs, "train.data=" + data, "train.val-split=", "train.lr.max=" + student[4],
+                    "train.optimizer.weight-decay=" + student[5], "train.models-dir=" + work.resolve("models"),
+                    "train.log-every=100000")))).run();
+            double fastest = metrics.stream().mapToDouble(io.cvpipe.train.EpochMetrics::imagesPerSecond).max().orElseThrow();
+            System.out.printf(Locale.ROOT, "student %s %s %d %.2f%n", student[0], data, round, fastest);
+            System.out.flush();
+          }
+        }
+      }
+    } finally {
+      spark.stop();
+    }
+    System.exit(0);
+  }
+
+  private static void deleteTree(Path dir) throws java.io.IOException {
+    if (Files.exists(dir)) {
+      try (var paths = Files.walk(dir)) {
+        for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
 
   /** Reinforces the test split with one teacher (a new version each time the teacher changes). */
   private static ReinforceJob.Result reinforce(SparkSession spark, Path teacher, int n, int k, int batch) {
