@@ -103,38 +103,43 @@ public final class RandAugment {
     return ops;
   }
 
-  /** Applies the operations in order (any image type; the result is {@code TYPE_INT_RGB}). */
+  /**
+   * Applies the operations in order (any image type; the result is {@code TYPE_INT_RGB}). They run on one array of
+   * packed pixels; the image is made once, at the end.
+   */
   public static BufferedImage apply(BufferedImage rgb, Applied... ops) {
-    BufferedImage image = rgb;
-    if (image.getType() != BufferedImage.TYPE_INT_RGB) {
-      image = image(pixels(image), image.getWidth(), image.getHeight());
+    if (rgb.getType() == BufferedImage.TYPE_INT_RGB && java.util.Arrays.stream(ops).allMatch(a -> a.op() == Op.IDENTITY)) {
+      return rgb;
     }
+    int h = rgb.getHeight();
+    int w = rgb.getWidth();
+    int[] px = pixels(rgb);
     for (Applied a : ops) {
-      image = apply(image, a);
+      px = apply(px, w, h, a);
     }
-    return image;
+    return image(px, w, h);
   }
 
-  private static BufferedImage apply(BufferedImage image, Applied a) {
-    int h = image.getHeight();
-    int w = image.getWidth();
+  /** One operation on {@code w x h} packed pixels: in place, or into a new array, which it returns. */
+  private static int[] apply(int[] px, int w, int h, Applied a) {
     double v = a.value(h, w);
     return switch (a.op()) {
-      case IDENTITY -> image;
+      case IDENTITY -> px;
       // torchvision: affine about the top-left corner, shear angle atan(v): output (x, y) samples (x + v y, y)
-      case SHEAR_X -> affine(image, 1, v, 0, 0, 1, 0);
-      case SHEAR_Y -> affine(image, 1, 0, 0, v, 1, 0);
-      case TRANSLATE_X -> affine(image, 1, 0, -v, 0, 1, 0);
-      case TRANSLATE_Y -> affine(image, 1, 0, 0, 0, 1, -v);
-      case ROTATE -> rotate(image, v);
-      case BRIGHTNESS -> blend(image, constant(image, 0), 1 + v);
-      case COLOR -> blend(image, grey(image), 1 + v);
-      case CONTRAST -> blend(image, constant(image, meanGrey(image)), 1 + v);
-      case SHARPNESS -> blend(image, smooth(image), 1 + v);
-      case POSTERIZE -> map(image, c -> c & (0xFF << (8 - (int) v)) & 0xFF);
-      case SOLARIZE -> map(image, c -> c >= v ? 255 - c : c);
-      case AUTO_CONTRAST -> autoContrast(image);
-      case EQUALIZE -> equalize(image);
+      case SHEAR_X -> affine(px, w, h, 1, v, 0, 0, 1, 0);
+      case SHEAR_Y -> affine(px, w, h, 1, 0, 0, v, 1, 0);
+      case TRANSLATE_X -> affine(px, w, h, 1, 0, -v, 0, 1, 0);
+      case TRANSLATE_Y -> affine(px, w, h, 1, 0, 0, 0, 1, -v);
+      case ROTATE -> rotate(px, w, h, v);
+      // a constant degenerate image blends each channel value alike: one table
+      case BRIGHTNESS -> lookup(px, blendRow(0, 1 + v));
+      case COLOR -> blend(px, grey(px), 1 + v);
+      case CONTRAST -> lookup(px, blendRow(meanGrey(px), 1 + v));
+      case SHARPNESS -> blend(px, smooth(px, w, h), 1 + v);
+      case POSTERIZE -> lookup(px, table(c -> c & (0xFF << (8 - (int) v)) & 0xFF));
+      case SOLARIZE -> lookup(px, table(c -> c >= v ? 255 - c : c));
+      case AUTO_CONTRAST -> autoContrast(px);
+      case EQUALIZE -> equalize(px);
     };
   }
 
@@ -142,17 +147,17 @@ public final class RandAugment {
    * Pillow's {@code Image.rotate(degrees)} (counter-clockwise about the centre, same size): its inverse matrix, with
    * the cosine and sine rounded to 15 decimals as Pillow rounds them.
    */
-  private static BufferedImage rotate(BufferedImage image, double degrees) {
+  private static int[] rotate(int[] px, int w, int h, double degrees) {
     double angle = ((degrees % 360) + 360) % 360;
     if (angle == 0) {
-      return image;
+      return px;
     }
     double[] cs = cosSin(angle);
     double cos = cs[0];
     double sin = cs[1];
-    double cx = image.getWidth() / 2.0;
-    double cy = image.getHeight() / 2.0;
-    return affine(image, cos, sin, cos * -cx + sin * -cy + cx, -sin, cos, -sin * -cx + cos * -cy + cy);
+    double cx = w / 2.0;
+    double cy = h / 2.0;
+    return affine(px, w, h, cos, sin, cos * -cx + sin * -cy + cx, -sin, cos, -sin * -cx + cos * -cy + cy);
   }
 
   private static double round15(double v) {
@@ -186,10 +191,7 @@ public final class RandAugment {
    * in floating point for a pure scale and shift, and in 16.16 fixed point otherwise; so does this, so that ties
    * fall the same way.
    */
-  private static BufferedImage affine(BufferedImage image, double a, double b, double c, double d, double e, double f) {
-    int w = image.getWidth();
-    int h = image.getHeight();
-    int[] in = pixels(image);
+  private static int[] affine(int[] in, int w, int h, double a, double b, double c, double d, double e, double f) {
     int[] out = new int[w * h];
     if (b == 0 && d == 0) {
       int[] column = new int[w];
@@ -206,7 +208,7 @@ public final class RandAugment {
           }
         }
       }
-      return image(out, w, h);
+      return out;
     }
     int a0 = fixed(a);
     int a1 = fixed(b);
@@ -225,7 +227,7 @@ public final class RandAugment {
         }
       }
     }
-    return image(out, w, h);
+    return out;
   }
 
   private static int fixed(double v) {
@@ -236,35 +238,64 @@ public final class RandAugment {
     int apply(int channel);
   }
 
-  private static BufferedImage map(BufferedImage image, ChannelMap f) {
-    int[] px = pixels(image);
+  /** {@code f} of each channel value 0..255. */
+  private static int[] table(ChannelMap f) {
     int[] lut = new int[256];
     for (int c = 0; c < 256; c++) {
       lut[c] = f.apply(c);
     }
+    return lut;
+  }
+
+  /** The same table on every channel, in place. */
+  private static int[] lookup(int[] px, int[] lut) {
     for (int i = 0; i < px.length; i++) {
       int p = px[i];
       px[i] = lut[(p >> 16) & 0xFF] << 16 | lut[(p >> 8) & 0xFF] << 8 | lut[p & 0xFF];
     }
-    return image(px, image.getWidth(), image.getHeight());
+    return px;
   }
 
   /**
    * PIL's ImageEnhance ({@code Image.blend}): {@code degenerate + factor * (image - degenerate)} in single precision,
    * truncated into 0..255.
    */
-  private static BufferedImage blend(BufferedImage image, int[] degenerate, double factor) {
-    float alpha = (float) factor;
-    int[] px = pixels(image);
+  private static int[] blend(int[] px, int[] degenerate, double factor) {
+    byte[] table = blendTable((float) factor);
     for (int i = 0; i < px.length; i++) {
       int p = px[i];
       int d = degenerate[i];
-      int r = blend((d >> 16) & 0xFF, (p >> 16) & 0xFF, alpha);
-      int g = blend((d >> 8) & 0xFF, (p >> 8) & 0xFF, alpha);
-      int b = blend(d & 0xFF, p & 0xFF, alpha);
-      px[i] = r << 16 | g << 8 | b;
+      if (p != d) { // blending a value with itself gives it back
+        px[i] = (table[(d >> 8 & 0xFF00) | (p >> 16 & 0xFF)] & 0xFF) << 16
+            | (table[(d & 0xFF00) | (p >> 8 & 0xFF)] & 0xFF) << 8 | (table[(d << 8 & 0xFF00) | (p & 0xFF)] & 0xFF);
+      }
     }
-    return image(px, image.getWidth(), image.getHeight());
+    return px;
+  }
+
+  /**
+   * {@link #blend(int, int, float)} of every (degenerate, channel) pair, at {@code [degenerate << 8 | channel]}, made
+   * once per factor (RandAugment's factors are 1 &plusmn; 31 bins' values: 64 KB each at most 61 times).
+   */
+  private static byte[] blendTable(float alpha) {
+    return BLENDS.computeIfAbsent(alpha, a -> {
+      byte[] table = new byte[256 * 256];
+      for (int d = 0; d < 256; d++) {
+        for (int c = 0; c < 256; c++) {
+          table[d << 8 | c] = (byte) blend(d, c, a);
+        }
+      }
+      return table;
+    });
+  }
+
+  private static final java.util.concurrent.ConcurrentHashMap<Float, byte[]> BLENDS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Each channel value blended with the constant {@code degenerate}: a row of the factor's table. */
+  private static int[] blendRow(int degenerate, double factor) {
+    byte[] table = blendTable((float) factor);
+    return table(c -> table[degenerate << 8 | c] & 0xFF);
   }
 
   private static int blend(int degenerate, int channel, float alpha) {
@@ -272,89 +303,109 @@ public final class RandAugment {
     return v <= 0 ? 0 : v >= 255 ? 255 : (int) v;
   }
 
-  private static int[] constant(BufferedImage image, int grey) {
-    int[] out = new int[image.getWidth() * image.getHeight()];
-    java.util.Arrays.fill(out, grey << 16 | grey << 8 | grey);
-    return out;
-  }
-
   /** ITU-R 601-2 luma in Pillow's fixed point, as its convert("L"). */
   private static int luma(int p) {
     return (((p >> 16) & 0xFF) * 19595 + ((p >> 8) & 0xFF) * 38470 + (p & 0xFF) * 7471 + 0x8000) >> 16;
   }
 
-  private static int[] grey(BufferedImage image) {
-    int[] px = pixels(image);
+  private static int[] grey(int[] px) {
+    int[] out = new int[px.length];
     for (int i = 0; i < px.length; i++) {
       int l = luma(px[i]);
-      px[i] = l << 16 | l << 8 | l;
+      out[i] = l << 16 | l << 8 | l;
     }
-    return px;
+    return out;
   }
 
-  private static int meanGrey(BufferedImage image) {
+  private static int meanGrey(int[] px) {
     long sum = 0;
-    int[] px = pixels(image);
     for (int p : px) {
       sum += luma(p);
     }
     return (int) Math.round(sum / (double) Math.max(1, px.length));
   }
 
-  /** PIL's SMOOTH kernel (1 1 1 / 1 5 1 / 1 1 1, /13) inside, the border pixels kept. */
-  private static int[] smooth(BufferedImage image) {
-    int w = image.getWidth();
-    int h = image.getHeight();
-    int[] px = pixels(image);
+  /**
+   * PIL's SMOOTH kernel (1 1 1 / 1 5 1 / 1 1 1, /13, rounded) inside, the border pixels kept. The three channels are
+   * summed at once, in 16-bit lanes of a long (a sum is at most 13 x 255); a 3x3 sum is a vertical sum of horizontal
+   * ones.
+   */
+  private static int[] smooth(int[] px, int w, int h) {
     int[] out = px.clone();
+    if (w < 3 || h < 3) {
+      return out;
+    }
+    long[] lanes = new long[px.length];
+    for (int i = 0; i < px.length; i++) {
+      int p = px[i];
+      lanes[i] = (long) ((p >> 16) & 0xFF) << 32 | (p >> 8 & 0xFF) << 16 | (p & 0xFF);
+    }
+    long[] across = new long[px.length];
+    for (int y = 0; y < h; y++) {
+      for (int i = y * w + 1; i < (y + 1) * w - 1; i++) {
+        across[i] = lanes[i - 1] + lanes[i] + lanes[i + 1];
+      }
+    }
     for (int y = 1; y < h - 1; y++) {
-      for (int x = 1; x < w - 1; x++) {
-        int r = 0;
-        int g = 0;
-        int b = 0;
-        for (int dy = -1; dy <= 1; dy++) {
-          for (int dx = -1; dx <= 1; dx++) {
-            int weight = dx == 0 && dy == 0 ? 5 : 1;
-            int p = px[(y + dy) * w + x + dx];
-            r += weight * ((p >> 16) & 0xFF);
-            g += weight * ((p >> 8) & 0xFF);
-            b += weight * (p & 0xFF);
-          }
-        }
-        out[y * w + x] = clip(r / 13.0) << 16 | clip(g / 13.0) << 8 | clip(b / 13.0);
+      for (int i = y * w + 1; i < (y + 1) * w - 1; i++) {
+        long sum = across[i - w] + across[i] + across[i + w] + 4 * lanes[i];
+        out[i] = ROUNDED_THIRTEENTHS[(int) (sum >>> 32)] << 16 | ROUNDED_THIRTEENTHS[(int) (sum >>> 16) & 0xFFFF] << 8
+            | ROUNDED_THIRTEENTHS[(int) sum & 0xFFFF];
       }
     }
     return out;
   }
 
   /**
+   * {@code Math.round(sum / 13.0)} for each sum of the SMOOTH kernel, 0..13 x 255. A sum over 13 never ends in a
+   * half, so {@code (2 sum + 13) / 26} rounds it alike.
+   */
+  private static final int[] ROUNDED_THIRTEENTHS = new int[13 * 255 + 1];
+
+  static {
+    for (int sum = 0; sum < ROUNDED_THIRTEENTHS.length; sum++) {
+      ROUNDED_THIRTEENTHS[sum] = (2 * sum + 13) / 26;
+    }
+  }
+
+  /**
    * Each channel stretched to 0..255 from its own min..max (unchanged when flat), PIL's ImageOps.autocontrast: the
    * lookup table is {@code int(c * scale + offset)}, truncated, so the top can land on 254.
    */
-  private static BufferedImage autoContrast(BufferedImage image) {
-    int[] px = pixels(image);
-    int[][] lut = new int[3][256];
-    for (int ch = 0; ch < 3; ch++) {
-      int shift = 16 - 8 * ch;
-      int lo = 255;
-      int hi = 0;
-      for (int p : px) {
-        int c = (p >> shift) & 0xFF;
-        lo = Math.min(lo, c);
-        hi = Math.max(hi, c);
-      }
-      double scale = 255.0 / (hi - lo);
-      double offset = -lo * scale;
-      for (int c = 0; c < 256; c++) {
-        lut[ch][c] = hi <= lo ? c : Math.max(0, Math.min(255, (int) (c * scale + offset)));
-      }
+  private static int[] autoContrast(int[] px) {
+    int loR = 255;
+    int loG = 255;
+    int loB = 255;
+    int hiR = 0;
+    int hiG = 0;
+    int hiB = 0;
+    for (int p : px) {
+      int r = (p >> 16) & 0xFF;
+      int g = (p >> 8) & 0xFF;
+      int b = p & 0xFF;
+      loR = Math.min(loR, r);
+      hiR = Math.max(hiR, r);
+      loG = Math.min(loG, g);
+      hiG = Math.max(hiG, g);
+      loB = Math.min(loB, b);
+      hiB = Math.max(hiB, b);
     }
-    return lookup(image, px, lut);
+    return lookup(px, new int[][] {stretch(loR, hiR), stretch(loG, hiG), stretch(loB, hiB)});
+  }
+
+  /** AutoContrast's table for a channel from {@code lo} to {@code hi}. */
+  private static int[] stretch(int lo, int hi) {
+    int[] lut = new int[256];
+    double scale = 255.0 / (hi - lo);
+    double offset = -lo * scale;
+    for (int c = 0; c < 256; c++) {
+      lut[c] = hi <= lo ? c : Math.max(0, Math.min(255, (int) (c * scale + offset)));
+    }
+    return lut;
   }
 
   /** Histogram equalisation per channel (PIL's ImageOps.equalize). */
-  private static BufferedImage equalize(BufferedImage image) {
-    int[] px = pixels(image);
+  private static int[] equalize(int[] px) {
     int[][] lut = new int[3][256];
     for (int ch = 0; ch < 3; ch++) {
       int shift = 16 - 8 * ch;
@@ -378,40 +429,37 @@ public final class RandAugment {
         }
       }
     }
-    return lookup(image, px, lut);
+    return lookup(px, lut);
   }
 
-  private static BufferedImage lookup(BufferedImage image, int[] px, int[][] lut) {
+  /** A table per channel (red, green, blue), in place. */
+  private static int[] lookup(int[] px, int[][] lut) {
     for (int i = 0; i < px.length; i++) {
       int p = px[i];
       px[i] = lut[0][(p >> 16) & 0xFF] << 16 | lut[1][(p >> 8) & 0xFF] << 8 | lut[2][p & 0xFF];
     }
-    return image(px, image.getWidth(), image.getHeight());
+    return px;
   }
 
   /**
-   * A copy of the image's packed RGB pixels (the operations write into it). A {@code TYPE_INT_RGB} image, which
-   * every operation makes, is copied from its buffer: {@code getRGB} converts pixel by pixel, and was most of a
-   * replayed view's time.
+   * A copy of the image's packed RGB pixels, without alpha (the operations write into it). A {@code TYPE_INT_RGB}
+   * image is copied from its buffer: {@code getRGB} converts pixel by pixel.
    */
   private static int[] pixels(BufferedImage image) {
     if (image.getType() == BufferedImage.TYPE_INT_RGB) {
       return ((DataBufferInt) image.getRaster().getDataBuffer()).getData().clone();
     }
-    return image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
+    int[] px = image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
+    for (int i = 0; i < px.length; i++) {
+      px[i] &= 0xFFFFFF;
+    }
+    return px;
   }
 
-  /** A {@code TYPE_INT_RGB} image of the packed pixels (any alpha {@code getRGB} gave them left out). */
+  /** A {@code TYPE_INT_RGB} image of the packed pixels. */
   private static BufferedImage image(int[] px, int w, int h) {
     BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-    int[] buffer = ((DataBufferInt) out.getRaster().getDataBuffer()).getData();
-    for (int i = 0; i < buffer.length; i++) {
-      buffer[i] = px[i] & 0xFFFFFF;
-    }
+    System.arraycopy(px, 0, ((DataBufferInt) out.getRaster().getDataBuffer()).getData(), 0, px.length);
     return out;
-  }
-
-  private static int clip(double v) {
-    return (int) Math.max(0, Math.min(255, Math.round(v)));
   }
 }

@@ -165,6 +165,20 @@ class TestRandAugment {
         .containsExactly(41, 9, 146);
     // grey of (0, 0, 250) is (250 x 7471 + 32768) >> 16 = 28; 28 + 0.1 x (c - 28)
     assertThat(rgb(RandAugment.apply(row(0, 0, 250), new Applied(Op.COLOR, -30)), 0, 0)).containsExactly(25, 25, 50);
+    // Contrast: the mean of the luma (0 and 100: 50) is the degenerate grey; 50 + 1.27 x (c - 50), truncated
+    BufferedImage contrasted = RandAugment.apply(row(0, 0, 0, 100, 100, 100), new Applied(Op.CONTRAST, 9));
+    assertThat(rgb(contrasted, 0, 0)).containsExactly(0, 0, 0); // -13.5, clipped
+    assertThat(rgb(contrasted, 1, 0)).containsExactly(113, 113, 113); // 113.4999...
+    // Sharpness at bin -9 (factor 0.73): the centre blends with PIL's SMOOTH of it, (8 neighbours + 5 x centre) / 13
+    // rounded; the border is kept. Red: centre 130, neighbours 0: 650 / 13 = 50, 50 + 0.73 x 80 = 108.4. Green:
+    // centre 0, one neighbour 47: 47 / 13 = 3.6 rounds to 4 (not 3), 4 - 0.73 x 4 = 1.08.
+    BufferedImage blurred = flat(3, 3, 0, 0, 0);
+    blurred.setRGB(1, 1, 130 << 16);
+    blurred.setRGB(0, 2, 47 << 8);
+    BufferedImage sharpened = RandAugment.apply(blurred, new Applied(Op.SHARPNESS, -9));
+    assertThat(rgb(sharpened, 1, 1)).containsExactly(108, 1, 0);
+    assertThat(rgb(sharpened, 0, 2)).containsExactly(0, 47, 0);
+    assertThat(rgb(sharpened, 2, 0)).containsExactly(0, 0, 0);
     // Solarize at bin 8: threshold 255 - 8.5 x 8 = 187 exactly
     BufferedImage solarized = RandAugment.apply(row(187, 170, 85, 57, 13, 201), new Applied(Op.SOLARIZE, 8));
     assertThat(rgb(solarized, 0, 0)).containsExactly(68, 170, 85);
