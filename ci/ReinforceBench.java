@@ -133,17 +133,18 @@ public class ReinforceBench {
           "reinforce.top-k=10", "reinforce.augment.min-scale=0.5", "reinforce.policy=rrc-ra-re-mix")))).run();
       System.err.println(reinforced.summary());
       Path recipe = root.resolve("ci/study-reinforce-student.conf");
+      String stamp = Long.toString(System.currentTimeMillis(), 36); // a new train.run name for each bench run
       for (String[] student : plan.values()) {
         for (int round = 0; round < rounds; round++) {
           List<String> order = round % 2 == 0 ? List.of("samples", "reinforced") : List.of("reinforced", "samples");
           for (String data : order) {
-            String run = "bench-" + student[0] + "-" + data + "-" + round;
-            deleteTree(work.resolve("models").resolve(run));
+            String run = "bench-" + student[0] + "-" + data + "-" + round + "-" + stamp;
             List<io.cvpipe.train.EpochMetrics> metrics = new TrainJob(spark, TrainSettings.from(Settings.load(recipe,
                 List.of("dataset=fmnist", "train.run=" + run, "train.model=" + student[1], "train.width=" + student[2],
                     "train.epochs=" + epochs, "train.data=" + data, "train.val-split=", "train.lr.max=" + student[4],
                     "train.optimizer.weight-decay=" + student[5], "train.models-dir=" + work.resolve("models"),
                     "train.log-every=100000")))).run();
+            deleteTree(work.resolve("models").resolve(run)); // only its figures are wanted
             double fastest = metrics.stream().mapToDouble(io.cvpipe.train.EpochMetrics::imagesPerSecond).max().orElseThrow();
             System.out.printf(Locale.ROOT, "student %s %s %d %.2f%n", student[0], data, round, fastest);
             System.out.flush();
