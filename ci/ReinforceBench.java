@@ -53,11 +53,9 @@ public class ReinforceBench {
     int n = Integer.parseInt(args[2]);
     int k = Integer.parseInt(args[3]);
     int batch = Integer.parseInt(args[4]);
-    SparkSession spark = SparkSessions.start(SparkSettings.from(Settings.load(null, List.of(
-        "warehouse=" + work.resolve("warehouse"), "spark.ui=false", "spark.conf.spark.ui.showConsoleProgress=false"))));
+    SparkSession spark = start(work);
     try {
-      new IngestJob(spark, IngestSettings.from(Settings.load(null, List.of("dataset=fmnist", "ingest.format=idx",
-          "ingest.source=" + source, "ingest.progress-interval=0s")))).run();
+      ingest(spark, source);
       Path teacher = teacher(spark, work);
       spark.sql("DROP TABLE IF EXISTS " + Tables.reinforced("fmnist") + " PURGE");
       ReinforceJob.Result result = reinforce(spark, teacher, n, k, batch);
@@ -80,6 +78,18 @@ public class ReinforceBench {
   }
 
   static final int WIDE_N = 3;
+
+  /** A local Spark session, its warehouse under WORK. */
+  private static SparkSession start(Path work) {
+    return SparkSessions.start(SparkSettings.from(Settings.load(null, List.of("warehouse=" + work.resolve("warehouse"),
+        "spark.ui=false", "spark.conf.spark.ui.showConsoleProgress=false"))));
+  }
+
+  /** Fashion-MNIST as cvpipe.fmnist: its training images as split train, its test images as val (once). */
+  private static void ingest(SparkSession spark, String source) {
+    new IngestJob(spark, IngestSettings.from(Settings.load(null, List.of("dataset=fmnist", "ingest.format=idx",
+        "ingest.source=" + source, "ingest.progress-interval=0s")))).run();
+  }
 
   /** The small teacher (ResNet-18 x0.125, one epoch on the training images), trained once under WORK/models. */
   private static Path teacher(SparkSession spark, Path work) {
@@ -122,11 +132,9 @@ public class ReinforceBench {
     if (plan.isEmpty()) {
       throw new IllegalArgumentException("bench-reinforce students: none of " + only + " is a student of ci/study-reinforce.plan");
     }
-    SparkSession spark = SparkSessions.start(SparkSettings.from(Settings.load(null, List.of(
-        "warehouse=" + work.resolve("warehouse"), "spark.ui=false", "spark.conf.spark.ui.showConsoleProgress=false"))));
+    SparkSession spark = start(work);
     try {
-      new IngestJob(spark, IngestSettings.from(Settings.load(null, List.of("dataset=fmnist", "ingest.format=idx",
-          "ingest.source=" + source, "ingest.progress-interval=0s")))).run();
+      ingest(spark, source);
       Path teacher = teacher(spark, work);
       ReinforceJob.Result reinforced = new ReinforceJob(spark, ReinforceSettings.from(Settings.load(null, List.of(
           "dataset=fmnist", "reinforce.teachers=[" + teacher + "]", "reinforce.augmentations=" + n,
