@@ -125,7 +125,14 @@ public class ReinforceBench {
     Map<String, String[]> plan = new java.util.LinkedHashMap<>();
     for (String line : Files.readAllLines(root.resolve("ci/study-reinforce.plan"))) {
       String[] f = line.trim().split("\\s+");
-      if (!line.isBlank() && !line.trim().startsWith("#") && (only.isEmpty() || only.contains(f[0]))) {
+      if (line.isBlank() || line.trim().startsWith("#")) {
+        continue;
+      }
+      if (f.length < 6) {
+        throw new IllegalArgumentException("ci/study-reinforce.plan: '" + line.trim() + "' needs 6 columns: student "
+            + "model width epochs lr-max weight-decay");
+      }
+      if (only.isEmpty() || only.contains(f[0])) {
         plan.putIfAbsent(f[0], f);
       }
     }

@@ -249,11 +249,7 @@ public final class RandAugment {
 
   /** The same table on every channel, in place. */
   private static int[] lookup(int[] px, int[] lut) {
-    for (int i = 0; i < px.length; i++) {
-      int p = px[i];
-      px[i] = lut[(p >> 16) & 0xFF] << 16 | lut[(p >> 8) & 0xFF] << 8 | lut[p & 0xFF];
-    }
-    return px;
+    return lookup(px, new int[][] {lut, lut, lut});
   }
 
   /**
@@ -305,7 +301,7 @@ public final class RandAugment {
 
   /** ITU-R 601-2 luma in Pillow's fixed point, as its convert("L"). */
   private static int luma(int p) {
-    return (((p >> 16) & 0xFF) * 19595 + ((p >> 8) & 0xFF) * 38470 + (p & 0xFF) * 7471 + 0x8000) >> 16;
+    return Resize.luma((p >> 16) & 0xFF, (p >> 8) & 0xFF, p & 0xFF);
   }
 
   private static int[] grey(int[] px) {
