@@ -105,8 +105,11 @@ public final class TensorFlowEngine implements Engine {
       learningRate = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
 
       Layers layers = new Layers(tf, spec.seed(), (float) optimizer.bnMomentum());
-      // oneDNN's forward convolutions lose to Eigen's on CPUs, its gradients win; bfloat16 stays all oneDNN's
-      layers.eigenForward(device != Device.GPU && execution.precision() == Precision.FLOAT32 && OneDnn.enabled());
+      // oneDNN's forward convolutions lose to Eigen's on CPUs, its gradients win. bfloat16 trains on oneDNN's alone
+      // (its rewrite knows Conv2D, not Conv); its inference build (validation, the exported model) takes Eigen's
+      // float32 forward pass, which is as fast here and makes a SavedModel that another process runs at Eigen's speed
+      boolean eigen = device != Device.GPU && OneDnn.enabled();
+      layers.eigenForward(eigen && execution.precision() == Precision.FLOAT32);
       if (collectives != null && replicas.syncBatchNorm()) {
         Collectives.registerGradient();
         layers.synchronise(collectives);
@@ -114,6 +117,7 @@ public final class TensorFlowEngine implements Engine {
       layers.training(true);
       Operand<TFloat32> trainLogits = network(layers, spec, images);
       layers.training(false);
+      layers.eigenForward(eigen);
       inferenceLogits = tf.withName("logits").identity(network(layers, spec, images));
       loss = tf.withName("loss").math.mean(
           tf.nn.softmaxCrossEntropyWithLogits(trainLogits, targets).loss(), tf.constant(0));

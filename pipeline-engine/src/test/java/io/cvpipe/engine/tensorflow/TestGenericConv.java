@@ -78,7 +78,7 @@ class TestGenericConv {
   }
 
   @Test
-  void theEngineConvolvesForwardOnEigenAndBackwardOnOneDnnInFloat32Only() {
+  void theEngineConvolvesForwardOnEigenAndBackwardOnOneDnnAndBfloat16TrainsOnOneDnnAlone() {
     assumeTrue(OneDnn.enabled(), "TF_ENABLE_ONEDNN_OPTS is off: TensorFlow runs Eigen's kernels everywhere");
     ModelSpec spec = new ModelSpec("resnet18", 0.0625, 3, 3, 1, false, 7);
     ImageBatch batch = GradientCheck.images(4, 12, 3, 5);
@@ -95,6 +95,8 @@ class TestGenericConv {
     }
     try (TensorFlowEngine engine = TensorFlowEngine.create(spec, sgd, Device.CPU, Precision.BFLOAT16)) {
       assertThat(types(engine.profiledTrainStep(batch, target, 0.1f))).doesNotContain("Conv");
+      // its inference build (validation, and the SavedModel that reinforce and eval load) is float32 Eigen's
+      assertThat(types(engine.profiledPredict(batch))).contains("Conv").doesNotContain("_MklNativeConv2D", "Conv2D");
     }
   }
 
