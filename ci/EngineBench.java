@@ -22,7 +22,9 @@ import java.util.Random;
  *       summed per op type: which ops take the time; {@code profile-infer} the same for inference.</li>
  * </ul>
  *
- * Usage: java -cp CLASSPATH ci/EngineBench.java train|infer|profile|profile-infer [MODEL_NAME ...]  (default: all)
+ * Usage: java -cp CLASSPATH ci/EngineBench.java train|infer|profile|profile-infer [MODEL_NAME ...] [KEY=VALUE ...]
+ * (default: all models; each KEY=VALUE is one more setting for every model, e.g. train.precision=bfloat16 or
+ * train.output-stride=8)
  */
 public class EngineBench {
 
@@ -45,20 +47,23 @@ public class EngineBench {
       System.err.println("usage: EngineBench train|infer|profile|profile-infer [MODEL_NAME ...]");
       System.exit(2);
     }
-    List<String> only = List.of(args).subList(1, args.length);
+    List<String> rest = List.of(args).subList(1, args.length);
+    List<String> only = rest.stream().filter(a -> !a.contains("=")).toList();
+    List<String> extra = rest.stream().filter(a -> a.contains("=")).toList();
     for (Case c : CASES) {
       if (only.isEmpty() || only.contains(c.name())) {
-        run(mode, c);
+        run(mode, c, extra);
       }
     }
     System.exit(0);
   }
 
-  static void run(String mode, Case c) {
+  static void run(String mode, Case c, List<String> extra) {
     List<String> sets = new ArrayList<>(List.of("dataset=bench", "train.run=bench", "train.channels=" + c.channels(),
         "train.sampler.crop-size=" + c.size(), "train.sampler.batch-size=" + c.batch(), "train.device=cpu",
         "train.optimizer.kind=sgd", "train.ema-momentum=0"));
     sets.addAll(c.sets());
+    sets.addAll(extra);
     TrainSettings settings = TrainSettings.from(Settings.load(null, sets));
     Random random = new Random(1);
     float[] px = new float[c.batch() * c.size() * c.size() * c.channels()];
@@ -72,7 +77,7 @@ public class EngineBench {
     }
     float[] targets = Targets.smoothed(labels, 10, 0);
     long flops = Engines.forwardFlops(settings.modelSpec(10), c.size(), c.size());
-    try (Engine engine = Engines.tensorflow(settings.modelSpec(10), settings.optimizer(), Device.CPU)) {
+    try (Engine engine = Engines.tensorflow(settings.modelSpec(10), settings.optimizer(), Device.CPU, settings.precision())) {
       Runnable step = mode.endsWith("infer") ? () -> engine.predict(batch) : () -> engine.trainStep(batch, targets, 0.01f);
       for (int i = 0; i < 3; i++) {
         step.run();
