@@ -44,7 +44,7 @@ public class EngineBench {
   public static void main(String[] args) {
     String mode = args.length == 0 ? "" : args[0];
     if (!List.of("train", "infer", "profile", "profile-infer").contains(mode)) {
-      System.err.println("usage: EngineBench train|infer|profile|profile-infer [MODEL_NAME ...]");
+      System.err.println("usage: EngineBench train|infer|profile|profile-infer [MODEL_NAME ...] [KEY=VALUE ...]");
       System.exit(2);
     }
     List<String> rest = List.of(args).subList(1, args.length);
