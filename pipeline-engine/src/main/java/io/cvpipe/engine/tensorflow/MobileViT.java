@@ -4,7 +4,9 @@ import io.cvpipe.engine.ModelSpec;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.tensorflow.Operand;
+import org.tensorflow.Output;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Unstack;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -133,9 +135,12 @@ final class MobileViT {
     // [B, N, 3, heads, head] -> [3, B, heads, N, head]
     Operand<TFloat32> split = tf.linalg.transpose(tf.reshape(qkv, tf.concat(List.of(batch, tokens,
         tf.constant(new int[] {3, heads, (int) head})), tf.constant(0))), tf.constant(new int[] {2, 0, 3, 1, 4}));
-    Operand<TFloat32> q = tf.math.mul(part(tf, split, 0), tf.constant((float) (1 / Math.sqrt(head))));
-    Operand<TFloat32> k = part(tf, split, 1);
-    Operand<TFloat32> v = part(tf, split, 2);
+    // Unstack, not three strided slices: its gradient stacks the three parts, where each slice's gradient would
+    // write a zero-filled tensor of all three (TensorFlow's StridedSliceGrad, slow here) and AddN would sum them
+    List<Output<TFloat32>> parts = tf.unstack(split, 3L, Unstack.axis(0L)).output();
+    Operand<TFloat32> q = tf.math.mul(parts.get(0), tf.constant((float) (1 / Math.sqrt(head))));
+    Operand<TFloat32> k = parts.get(1);
+    Operand<TFloat32> v = parts.get(2);
     Operand<TFloat32> scores = BatchMatMul.product(tf, q, k, false, true);
     Operand<TFloat32> weights = tf.nn.softmax(scores);
     Operand<TFloat32> mixed = BatchMatMul.product(tf, weights, v, false, false);
@@ -143,14 +148,6 @@ final class MobileViT {
     Operand<TFloat32> merged = tf.reshape(tf.linalg.transpose(mixed, tf.constant(new int[] {0, 2, 1, 3})),
         tf.concat(List.of(batch, tokens, tf.constant(new int[] {(int) d})), tf.constant(0)));
     return new Encoded(l.linear(name + "_proj", merged, d, d), weights);
-  }
-
-  /** {@code split[index]} along the first axis (a strided slice: its gradient is in TensorFlow's registry). */
-  private static Operand<TFloat32> part(Ops tf, Operand<TFloat32> split, int index) {
-    return tf.stridedSlice(split, tf.constant(new int[] {index, 0, 0, 0, 0}),
-        tf.constant(new int[] {index + 1, 0, 0, 0, 0}), tf.constant(new int[] {1, 1, 1, 1, 1}),
-        org.tensorflow.op.core.StridedSlice.beginMask(0b11110L), org.tensorflow.op.core.StridedSlice.endMask(0b11110L),
-        org.tensorflow.op.core.StridedSlice.shrinkAxisMask(1L));
   }
 
   /**

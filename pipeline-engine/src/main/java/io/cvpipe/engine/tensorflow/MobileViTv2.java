@@ -3,10 +3,10 @@ package io.cvpipe.engine.tensorflow;
 import io.cvpipe.engine.ModelSpec;
 import java.util.List;
 import org.tensorflow.Operand;
+import org.tensorflow.Output;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.ReduceSum;
 import org.tensorflow.op.core.Squeeze;
-import org.tensorflow.op.core.StridedSlice;
 import org.tensorflow.op.image.ResizeBilinear;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -83,22 +83,18 @@ final class MobileViTv2 {
   static Operand<TFloat32> attention(Layers l, String name, Operand<TFloat32> x, long d) {
     Ops tf = l.ops();
     Operand<TFloat32> qkv = l.linear(name + "_qkv", x, d, 1 + 2 * d);
-    Operand<TFloat32> query = lastAxis(tf, qkv, 0, 1);
-    Operand<TFloat32> keys = lastAxis(tf, qkv, 1, 1 + d);
-    Operand<TFloat32> values = lastAxis(tf, qkv, 1 + d, 1 + 2 * d);
+    // SplitV, not three strided slices: its gradient concatenates the parts, where each slice's gradient would write
+    // a zero-filled tensor of all 1 + 2d channels (TensorFlow's StridedSliceGrad, slow here) and AddN sum them
+    List<Output<TFloat32>> parts = tf.splitV(qkv, tf.constant(new long[] {1, d, d}), tf.constant(2), 3L).output();
+    Operand<TFloat32> query = parts.get(0);
+    Operand<TFloat32> keys = parts.get(1);
+    Operand<TFloat32> values = parts.get(2);
     // softmax over the patches: [4B, N, 1] -> [4B, N] -> softmax -> [4B, N, 1]
     Operand<TFloat32> scores = tf.expandDims(tf.nn.softmax(tf.squeeze(query,
         Squeeze.axis(List.of(2L)))), tf.constant(2));
     Operand<TFloat32> context = tf.reduceSum(tf.math.mul(keys, scores), tf.constant(1),
         ReduceSum.keepDims(true)); // [4B, 1, d]
     return l.linear(name + "_out", tf.math.mul(tf.nn.relu(values), context), d, d);
-  }
-
-  /** {@code x[..., from:to]} of a rank-3 tensor (a strided slice: its gradient is in TensorFlow's registry). */
-  private static Operand<TFloat32> lastAxis(Ops tf, Operand<TFloat32> x, long from, long to) {
-    // int32 indices: the gradient (StridedSliceGrad) takes them with the int32 shape of x
-    return tf.stridedSlice(x, tf.constant(new int[] {0, 0, (int) from}), tf.constant(new int[] {0, 0, (int) to}),
-        tf.constant(new int[] {1, 1, 1}), StridedSlice.beginMask(0b011L), StridedSlice.endMask(0b011L));
   }
 
   /**
