@@ -164,7 +164,8 @@ public final class EvalJob {
     LongAccumulator done = spark.sparkContext().longAccumulator("eval images");
     long start = System.nanoTime();
     PartialResult[] results;
-    try (Progress progress = Progress.start("eval " + what, "images", Arrays.stream(rows).sum(), done::value,
+    try (Progress progress = Progress.start("eval " + what, "images", Arrays.stream(rows).sum(),
+        spark.sparkContext(), done,
         Duration.ofSeconds(10))) {
       results = images.javaRDD()
           .mapPartitions(new EvalPartition(models, new SerializableConfiguration(conf), classes, settings.batchSize(),

@@ -218,7 +218,7 @@ public final class IngestJob {
         .persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> processed = spark.createDataFrame(rows, RecordProcessor.SCHEMA);
     long total = streams ? 0 : plannedFiles; // members of inner tars are only counted as they stream by
-    try (Progress progress = Progress.start("ingest " + settings.dataset(), "files", total, done::value,
+    try (Progress progress = Progress.start("ingest " + settings.dataset(), "files", total, spark.sparkContext(), done,
         settings.progressInterval())) {
       Map<String, Long> reasons = new TreeMap<>(rows.aggregate(new HashMap<String, Long>(),
           (counts, row) -> {

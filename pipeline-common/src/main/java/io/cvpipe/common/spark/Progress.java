@@ -8,10 +8,13 @@ import java.util.function.LongSupplier;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import org.apache.spark.SparkContext;
+import org.apache.spark.util.LongAccumulator;
 
 /**
  * Prints "what: done/total (pct), rate/s" on the console every interval while a Spark job runs, from a
- * counter the tasks add to (a LongAccumulator, which reaches the driver as tasks finish).
+ * counter the tasks add to: a LongAccumulator, counted as the running tasks report it with their heartbeats
+ * ({@link LiveCount}), or any count.
  */
 public final class Progress implements AutoCloseable {
 
@@ -22,6 +25,7 @@ public final class Progress implements AutoCloseable {
   private final PrintStream out;
   private final long startNanos = System.nanoTime();
   private final Thread thread;
+  private AutoCloseable following;
 
   private Progress(String what, String unit, long total, LongSupplier done, Duration interval, PrintStream out) {
     this.what = what;
@@ -54,6 +58,18 @@ public final class Progress implements AutoCloseable {
     return progress;
   }
 
+  /**
+   * Starts logging a line every {@code interval}, counting {@code done} in its running tasks too: a job of a few
+   * long tasks moves at every executor heartbeat, not only when a task ends.
+   */
+  public static Progress start(String what, String unit, long total, SparkContext context, LongAccumulator done,
+      Duration interval) {
+    LiveCount live = LiveCount.of(context, done);
+    Progress progress = start(what, unit, total, live, interval);
+    progress.following = live;
+    return progress;
+  }
+
   public String line() {
     long n = done.getAsLong();
     double seconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
@@ -65,5 +81,12 @@ public final class Progress implements AutoCloseable {
   @Override
   public void close() {
     thread.interrupt();
+    if (following != null) {
+      try {
+        following.close();
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot stop following the job's counter", e);
+      }
+    }
   }
 }

@@ -141,7 +141,7 @@ public final class ShiftJob {
     try {
       Map<String, long[]> byTarget = new TreeMap<>();
       try (Progress progress = Progress.start("shift " + settings.dataset(), "copies",
-          sourceRows * targets.size(), done::value, settings.progressInterval())) {
+          sourceRows * targets.size(), spark.sparkContext(), done, settings.progressInterval())) {
         for (Row r : made.groupBy(col("split"), col("reject_reason").isNotNull().as("rejected")).count().collectAsList()) {
           byTarget.computeIfAbsent(r.getString(0), k -> new long[2])[r.getBoolean(1) ? 1 : 0] = r.getLong(2);
         }
