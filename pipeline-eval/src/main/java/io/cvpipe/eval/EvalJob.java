@@ -165,8 +165,7 @@ public final class EvalJob {
     long start = System.nanoTime();
     PartialResult[] results;
     try (Progress progress = Progress.start("eval " + what, "images", Arrays.stream(rows).sum(),
-        spark.sparkContext(), done,
-        Duration.ofSeconds(10))) {
+        spark.sparkContext(), done, Duration.ofSeconds(10))) {
       results = images.javaRDD()
           .mapPartitions(new EvalPartition(models, new SerializableConfiguration(conf), classes, settings.batchSize(),
               misclassified, splits, done))

@@ -118,8 +118,7 @@ public final class ReinforceJob {
     long start = System.nanoTime();
     int commits = 0;
     try (Progress progress = Progress.start("reinforce " + settings.dataset(), "samples", pending.size(),
-        spark.sparkContext(), done,
-        Duration.ofSeconds(10))) {
+        spark.sparkContext(), done, Duration.ofSeconds(10))) {
       for (int from = 0; from < pending.size(); from += settings.commitEvery()) {
         // in group order: a commit reads few groups (a group cut by a commit is read by both)
         List<Row> chunk = pending.subList(from, Math.min(pending.size(), from + settings.commitEvery()));

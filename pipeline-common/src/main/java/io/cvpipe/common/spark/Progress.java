@@ -25,7 +25,7 @@ public final class Progress implements AutoCloseable {
   private final PrintStream out;
   private final long startNanos = System.nanoTime();
   private final Thread thread;
-  private AutoCloseable following;
+  private LiveCount following;
 
   private Progress(String what, String unit, long total, LongSupplier done, Duration interval, PrintStream out) {
     this.what = what;
@@ -50,7 +50,7 @@ public final class Progress implements AutoCloseable {
   private static final PrintStream LINES = Logging.lines(LOG, Level.INFO);
 
   /** Starts logging a line every {@code interval} (log4j2, INFO); {@code total} may be 0 when unknown. */
-  public static Progress start(String what, String unit, long total, LongSupplier done, Duration interval) {
+  private static Progress start(String what, String unit, long total, LongSupplier done, Duration interval) {
     Progress progress = new Progress(what, unit, total, done, interval, LINES);
     if (!interval.isZero()) {
       progress.thread.start();
@@ -60,7 +60,7 @@ public final class Progress implements AutoCloseable {
 
   /**
    * Starts logging a line every {@code interval}, counting {@code done} in its running tasks too: a job of a few
-   * long tasks moves at every executor heartbeat, not only when a task ends.
+   * long tasks moves at every executor heartbeat, not only when a task ends; {@code total} may be 0 when unknown.
    */
   public static Progress start(String what, String unit, long total, SparkContext context, LongAccumulator done,
       Duration interval) {
@@ -82,11 +82,7 @@ public final class Progress implements AutoCloseable {
   public void close() {
     thread.interrupt();
     if (following != null) {
-      try {
-        following.close();
-      } catch (Exception e) {
-        throw new IllegalStateException("cannot stop following the job's counter", e);
-      }
+      following.close();
     }
   }
 }
