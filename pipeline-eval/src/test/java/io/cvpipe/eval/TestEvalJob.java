@@ -322,8 +322,9 @@ class TestEvalJob {
       assertThat(inPass.getDouble(2)).as(copy).isCloseTo(alone.metrics().nll(), within(1e-5));
       assertThat(inPass.getDouble(3)).as(copy).isCloseTo(alone.metrics().ece(), within(1e-5));
     }
-    assertThat(spark.sql("SELECT DISTINCT top1 FROM cvpipe.runs.eval_metrics WHERE run = 'late-shifts'").count())
-        .as("the copies' scores differ (else routing each image to its own copy's result goes untested)")
+    // by NLL, which a tiny model's few images leave distinct where its top-1 on two copies may tie
+    assertThat(spark.sql("SELECT DISTINCT round(nll, 4) FROM cvpipe.runs.eval_metrics WHERE run = 'late-shifts'")
+        .count()).as("the copies' scores differ (else routing each image to its own copy's result goes untested)")
         .isGreaterThan(1);
 
     // ImageNet-C's CE, by hand from the rows: summed errors over the severities, over the baseline's
