@@ -15,13 +15,14 @@ record CommandLine(String command, Path conf, List<String> sets, Optional<String
 
       commands:
         ingest   raw images into cvpipe.<dataset>.samples, classes, quarantine
-                 --set dataset=NAME --set ingest.source=PATH_OR_URI --set ingest.format=imagenet-folder
+                 --set dataset=NAME --set ingest.source=PATH_OR_URI
+                 --set ingest.format=imagenet-folder|imagenet-tar|coco|idx
         reinforce  a teacher ensemble's top-k for N stored augmentations per sample (ImageNet+) into
                  cvpipe.<dataset>.reinforced; re-runs do only new samples
                  --set dataset=NAME --set reinforce.teachers=[DIR_OR_RUN, ...] --set reinforce.augmentations=N
                  --set reinforce.top-k=K [--set reinforce.policy=rrc|rrc-ra-re|rrc-ra-re-mix]
         train    a classifier from cvpipe.<dataset>.samples (CVNets samplers and recipe, TensorFlow Java)
-                 --set dataset=NAME --set train.run=RUN --set train.model=resnet18|resnet50|resnet101
+                 --set dataset=NAME --set train.run=RUN --set train.model=resnet18|mobilenetv2|mobilevit-xs|...
                  [--set train.data=reinforced]: from cvpipe.<dataset>.reinforced, KL to the teachers
         eval     an exported model on a split: top-1/5, NLL, ECE, per class; a report in reports/<run>/
                  --set dataset=NAME --set eval.model=MODEL_DIR_OR_RUN [--set eval.split=val]
@@ -30,13 +31,14 @@ record CommandLine(String command, Path conf, List<String> sets, Optional<String
                  table, for eval.split; re-runs make only the missing copies
                  --set dataset=NAME [--set shift.split=val] [--set shift.corruptions=[gaussian_noise, ...]]
                  [--set shift.severity=1..5]
-        run      the stages a pipeline config lists under run.stages, in order (ingest, train, reinforce, eval),
-                 each with its own set { ... } block over the common settings; checked before Spark starts
+        run      the stages a pipeline config lists under run.stages, in order (kinds: ingest, shift, train,
+                 reinforce, eval, sql), each with its own set { ... } block over the common settings; checked
+                 before Spark starts
                  --conf pipeline.conf [--set run.from=N] [--dry-run: print the plan]
         sql      run Spark SQL against the catalog:  -e "QUERY" | -f FILE.sql  [--format table|csv]
                  ${key} in the text is replaced by the setting's value (e.g. --set dataset=demo)
-        demo     generate a small image dataset (with bad files), ingest it, print its statistics, train a
-                 small model on it, evaluate it and write the report
+        demo     the pipeline of conf/demo.conf on Fashion-MNIST (a generated dataset with bad files when it is
+                 missing): ingest, statistics, a teacher trained and evaluated, reinforce, two students compared
         help     this text
 
       Settings: README.md, 'Configuration'. Exit codes: 0 success, 2 usage or configuration error, 1 job failure.

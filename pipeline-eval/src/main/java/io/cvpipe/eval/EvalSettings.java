@@ -46,7 +46,8 @@ public record EvalSettings(String dataset, String model, List<String> ensemble, 
       throw Errors.setting("eval.run", "an ensemble (eval.model = " + ensemble + ") needs a name: --set eval.run=NAME");
     }
     return new EvalSettings(
-        Tables.checkDataset(s.string("dataset", "imagenet")),
+        // a comparison reads cvpipe.runs.eval_metrics only: it needs no dataset
+        compare.isEmpty() ? Tables.checkDataset(s.string("dataset", "imagenet")) : s.stringOr("dataset", ""),
         list ? models.get(0) : compare.isEmpty() ? s.string("eval.model", "models/RUN/best") : s.stringOr("eval.model", ""),
         ensemble,
         s.stringOr("eval.models-dir", "models"),

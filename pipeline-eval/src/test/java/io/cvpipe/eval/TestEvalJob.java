@@ -367,6 +367,10 @@ class TestEvalJob {
         .hasMessageContaining("eval.split: sample_id").hasMessageContaining("has no class_index: the split is not labelled");
     assertThatThrownBy(() -> settings("eval.compare=a,b,c")).hasMessageContaining("eval.compare: expected two evaluation runs");
     assertThatThrownBy(() -> settings()).hasMessageContaining("eval.model: is required");
+    // a comparison needs no dataset, an evaluation does
+    assertThat(EvalSettings.from(Settings.load(null, List.of("eval.compare=a,b"))).compare()).containsExactly("a", "b");
+    assertThatThrownBy(() -> EvalSettings.from(Settings.load(null, List.of("eval.model=m"))))
+        .hasMessageContaining("dataset: is required");
     new EvalJob(spark, settings("eval.model=shapes-early", "eval.run=known")).run();
     assertThatThrownBy(() -> new EvalJob(spark, settings("eval.compare=known,unknown")).compare())
         .hasMessageContaining("no evaluation named 'unknown'").hasMessageContaining("known");
