@@ -53,7 +53,8 @@ final class Layers {
 
   /**
    * Dense convolutions that follow run their forward pass on Eigen's kernel and their gradients on whatever
-   * TensorFlow picks ({@link GenericConv}): for CPUs where oneDNN is on.
+   * TensorFlow picks ({@link GenericConv}), stride-1 1x1 ones as a matrix product ({@link #pointwise}): for CPUs
+   * where oneDNN is on.
    */
   void eigenForward(boolean on) {
     this.eigenForward = on;
@@ -133,10 +134,10 @@ final class Layers {
   private Operand<TFloat32> convolution(Convolution c) {
     List<Long> strides = Arrays.asList(1L, (long) c.stride(), (long) c.stride(), 1L);
     Shape k = c.filter().shape();
-    boolean pointwise = !c.depthwise() && c.stride() == 1 && k.numDimensions() == 4 && k.size(0) == 1
-        && k.size(1) == 1 && k.size(2) > 0 && k.size(3) > 0;
+    boolean oneByOne = c.stride() == 1 && k.numDimensions() == 4 && k.size(0) == 1 && k.size(1) == 1
+        && k.size(2) > 0 && k.size(3) > 0; // the channels known statically
     Operand<TFloat32> y = c.depthwise() ? tf.nn.depthwiseConv2dNative(c.input(), c.filter(), strides, "SAME")
-        : pointwise && eigenForward ? pointwise(c.input(), c.filter(), k.size(2), k.size(3))
+        : eigenForward && oneByOne ? pointwise(c.input(), c.filter(), k.size(2), k.size(3))
         : eigenForward ? GenericConv.conv(tf, c.input(), c.filter(), strides)
         : tf.nn.conv2d(c.input(), c.filter(), strides, "SAME");
     convolutions.put(y.op().name(), c);
